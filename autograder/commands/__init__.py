@@ -1,0 +1,1 @@
+"""One module a subcommand of the ``autograder`` CLI; each exposes ``register(subparsers)``."""
