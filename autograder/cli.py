@@ -13,6 +13,7 @@ import sys
 # missing optional dependency of one command never breaks the others).
 COMMAND_MODULES = [
     "autograder.commands.demo",
+    "autograder.commands.grade",
 ]
 
 

@@ -1,0 +1,145 @@
+"""The pytest plugin that runs a hidden suite against one submission.
+
+It lives in the trusted process. It provides the fixtures hidden tests use
+(``submission``: a proxy into a sandboxed worker; ``reference``: the reference
+package; ``digits``: the embedded data), the ``grade`` marker, and it records
+every test's outcome as a :class:`~autograder.results.TestOutcome` with a
+message a student can act on (never the hidden test's source: pytest's
+traceback is not shown, only our one-line reason).
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from autograder.results import TestOutcome
+
+GRADE_MARKER_HELP = (
+    "grade(grade_id, points=1): the notebook part this test scores and its weight within the part"
+)
+
+
+def import_reference(solutions_dir: Path):
+    """Import the reference ``cs231n`` package from ``solutions_dir`` (trusted side only)."""
+    path = str(solutions_dir)
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    pkg = importlib.import_module("cs231n")
+    if not str(Path(pkg.__file__).resolve()).startswith(str(Path(solutions_dir).resolve())):
+        raise RuntimeError(f"'cs231n' resolves to {pkg.__file__}, not the reference in {solutions_dir}")
+    for sub in ("layers", "fast_layers", "optim", "layer_utils", "solver", "gradient_check",
+                "data_utils", "classifiers.fc_net", "classifiers.cnn"):
+        importlib.import_module(f"cs231n.{sub}")
+    return pkg
+
+
+def student_message(excinfo: pytest.ExceptionInfo) -> str:
+    """The reason a test failed, in one or two sentences for the student."""
+    from autograder.sandbox.proxy import StudentCodeError
+
+    exc = excinfo.value
+    if isinstance(exc, StudentCodeError):
+        return str(exc)
+    if isinstance(exc, AssertionError):
+        text = str(exc).strip()
+        return text.split("\n\n")[0] if text else "a check on your result failed"
+    if isinstance(exc, pytest.fail.Exception):
+        return str(exc).strip()
+    # A trusted-side error while checking the student's result: almost always a
+    # result of the wrong type or shape.
+    return f"your result could not be checked ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+
+
+class GradingPlugin:
+    """Registered into ``pytest.main(plugins=[...])`` by :mod:`autograder.runner`."""
+
+    def __init__(self, proxy_factory: Callable[[], object], reference_dir: Path,
+                 selected_parts: set[str] | None = None):
+        self._proxy_factory = proxy_factory
+        self._reference_dir = reference_dir
+        self._selected_parts = selected_parts
+        self._proxies: list = []
+        self.outcomes: list[TestOutcome] = []
+        self.collection_errors: list[str] = []
+        self.protections: dict[str, bool] = {}
+
+    # -- configuration ------------------------------------------------------
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", GRADE_MARKER_HELP)
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        keep, drop = [], []
+        for item in items:
+            marker = item.get_closest_marker("grade")
+            if marker is None:
+                self.collection_errors.append(f"hidden test {item.nodeid} has no grade marker")
+                drop.append(item)
+            elif self._selected_parts is not None and marker.args[0] not in self._selected_parts:
+                drop.append(item)
+            else:
+                keep.append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.collection_errors.append(f"could not collect {report.nodeid}: {report.longreprtext[-500:]}")
+
+    # -- fixtures -------------------------------------------------------------
+    @pytest.fixture(scope="module")
+    def submission(self):
+        """The student's package, executed in a sandboxed worker (one per hidden module)."""
+        proxy = self._proxy_factory()
+        self._proxies.append(proxy)
+        if not self.protections and hasattr(proxy, "protections"):
+            self.protections = dict(proxy.protections())
+        try:
+            yield proxy
+        finally:
+            proxy.close()
+
+    @pytest.fixture(scope="session")
+    def reference(self):
+        """The reference ``cs231n`` package, imported in the trusted process."""
+        return import_reference(self._reference_dir)
+
+    @pytest.fixture(scope="session")
+    def digits(self, reference):
+        """The embedded digits data (trusted side; hidden tests decide what crosses over)."""
+        return reference.data_utils.get_digits_data()
+
+    # -- outcomes ---------------------------------------------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        marker = item.get_closest_marker("grade")
+        if marker is None:
+            return
+        grade_id = marker.args[0]
+        weight = float(marker.kwargs.get("points", marker.args[1] if len(marker.args) > 1 else 1))
+        name = item.name[5:] if item.name.startswith("test_") else item.name
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            if report.passed:
+                status, message = "passed", ""
+            elif report.skipped:
+                status, message = "skipped", "skipped"
+            else:
+                status = "failed"
+                message = student_message(call.excinfo) if call.excinfo else "failed"
+            self.outcomes.append(TestOutcome(nodeid=item.nodeid, name=name, grade_id=grade_id,
+                                             weight=weight, status=status, message=message,
+                                             duration=report.duration))
+
+    def pytest_sessionfinish(self, session, exitstatus):
+        for proxy in self._proxies:
+            try:
+                proxy.close()
+            except Exception:  # closing twice or a dead worker: nothing left to do
+                pass

@@ -1,0 +1,89 @@
+"""Notebook set-up for the assignment notebooks.
+
+Every notebook of the assignment starts with::
+
+    from cs231n.notebook import setup_notebook
+    setup_notebook()
+
+which
+
+* makes a ``NotImplementedError`` print one clear line instead of a long
+  traceback. A function you have not written yet raises
+  ``NotImplementedError("affine_forward is not implemented yet (cs231n/layers.py)")``,
+  and the cell shows::
+
+      NotImplementedError: affine_forward is not implemented yet (cs231n/layers.py). Fill in the TODO in that file, then re-run this cell.
+
+* shows matplotlib plots inline, with sensible default sizes;
+* sets numpy's print options so arrays stay readable.
+
+Outside IPython/Jupyter (a plain ``python`` process) it does nothing.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+# "<function> is not implemented yet (cs231n/<file>.py)", as raised by the stubs.
+_STUB_MESSAGE = re.compile(r"is not implemented yet \((?P<file>[^)]*\.py)\)")
+
+
+def not_implemented_message(exc: BaseException) -> str:
+    """The one line shown for a ``NotImplementedError``.
+
+    A stub of ``cs231n/*.py`` names its function and file; the student is told
+    to fill in that file. An empty ``NotImplementedError()`` comes from a
+    notebook cell with a ``YOUR CODE HERE`` stub.
+    """
+    message = str(exc).strip().rstrip(".")
+    if _STUB_MESSAGE.search(message):
+        return (
+            "NotImplementedError: %s. Fill in the TODO in that file, then re-run "
+            "this cell." % message
+        )
+    if message:
+        return "NotImplementedError: %s." % message
+    return (
+        "NotImplementedError: this cell is not filled in yet. Replace the "
+        "'raise NotImplementedError()' under 'YOUR CODE HERE' with your code, "
+        "then re-run this cell."
+    )
+
+
+def _not_implemented_handler(shell, etype, value, tb, tb_offset=None):
+    # IPython shows the returned list of lines as the traceback: one line only.
+    return [not_implemented_message(value)]
+
+
+def setup_notebook(figsize=(10.0, 8.0)):
+    """Configure the running IPython kernel for the assignment notebooks.
+
+    Inputs:
+    - figsize: Default matplotlib figure size in inches, (width, height).
+
+    Returns True when an IPython shell was configured, False outside IPython.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python without IPython installed
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+
+    shell.set_custom_exc((NotImplementedError,), _not_implemented_handler)
+
+    try:
+        shell.run_line_magic("matplotlib", "inline")
+    except Exception:  # no inline backend (e.g. a terminal IPython): keep the default
+        pass
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["figure.figsize"] = figsize
+    plt.rcParams["image.interpolation"] = "nearest"
+    plt.rcParams["image.cmap"] = "gray"
+    plt.rcParams["axes.grid"] = False
+
+    np.set_printoptions(precision=5, linewidth=100)
+    return True
