@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = [
     "autograder.commands.demo",
     "autograder.commands.grade",
+    "autograder.commands.release",
 ]
 
 

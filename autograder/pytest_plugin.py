@@ -19,6 +19,8 @@ import pytest
 
 from autograder.results import TestOutcome
 
+PLUGIN_KEY: "pytest.StashKey[GradingPlugin]" = pytest.StashKey()
+
 GRADE_MARKER_HELP = (
     "grade(grade_id, points=1): the notebook part this test scores and its weight within the part"
 )
@@ -71,6 +73,14 @@ class GradingPlugin:
     # -- configuration ------------------------------------------------------
     def pytest_configure(self, config):
         config.addinivalue_line("markers", GRADE_MARKER_HELP)
+        config.stash[PLUGIN_KEY] = self
+
+    def open_proxy(self):
+        proxy = self._proxy_factory()
+        self._proxies.append(proxy)
+        if not self.protections and hasattr(proxy, "protections"):
+            self.protections = dict(proxy.protections())
+        return proxy
 
     def pytest_collection_modifyitems(self, session, config, items):
         keep, drop = [], []
@@ -90,29 +100,6 @@ class GradingPlugin:
     def pytest_collectreport(self, report):
         if report.failed:
             self.collection_errors.append(f"could not collect {report.nodeid}: {report.longreprtext[-500:]}")
-
-    # -- fixtures -------------------------------------------------------------
-    @pytest.fixture(scope="module")
-    def submission(self):
-        """The student's package, executed in a sandboxed worker (one per hidden module)."""
-        proxy = self._proxy_factory()
-        self._proxies.append(proxy)
-        if not self.protections and hasattr(proxy, "protections"):
-            self.protections = dict(proxy.protections())
-        try:
-            yield proxy
-        finally:
-            proxy.close()
-
-    @pytest.fixture(scope="session")
-    def reference(self):
-        """The reference ``cs231n`` package, imported in the trusted process."""
-        return import_reference(self._reference_dir)
-
-    @pytest.fixture(scope="session")
-    def digits(self, reference):
-        """The embedded digits data (trusted side; hidden tests decide what crosses over)."""
-        return reference.data_utils.get_digits_data()
 
     # -- outcomes ---------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
@@ -143,3 +130,30 @@ class GradingPlugin:
                 proxy.close()
             except Exception:  # closing twice or a dead worker: nothing left to do
                 pass
+
+
+# -- fixtures (module level: pytest deprecates fixtures on plugin instances) --
+# The runner registers this module next to the GradingPlugin instance, which
+# the fixtures find in the config stash.
+
+
+@pytest.fixture(scope="module")
+def submission(request):
+    """The student's package, executed in a sandboxed worker (one per hidden module)."""
+    proxy = request.config.stash[PLUGIN_KEY].open_proxy()
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
+@pytest.fixture(scope="session")
+def reference(request):
+    """The reference ``cs231n`` package, imported in the trusted process."""
+    return import_reference(request.config.stash[PLUGIN_KEY]._reference_dir)
+
+
+@pytest.fixture(scope="session")
+def digits(reference):
+    """The embedded digits data (trusted side; hidden tests decide what crosses over)."""
+    return reference.data_utils.get_digits_data()

@@ -11,6 +11,7 @@ import pytest
 
 from autograder.parts import assignment_parts
 from autograder.paths import course_root, grading_tests_dir, solutions_dir
+from autograder import pytest_plugin
 from autograder.pytest_plugin import GradingPlugin
 from autograder.results import GradingResult, PartResult
 from autograder.submission import PreparedSubmission, SubmissionError
@@ -20,10 +21,12 @@ class GradingError(Exception):
     """Grading itself could not run (not the student's fault): exit code non-zero."""
 
 
-def _proxy_factory(package_root: Path, sandbox_config):
-    from autograder.sandbox import open_submission
+def _proxy_factory(package_root: Path, sandbox_config, slot: int):
+    """A function that opens a fresh sandboxed proxy on the submission (one per hidden module)."""
+    from autograder.sandbox import Sandbox, SubmissionProxy
 
-    return lambda: open_submission(package_root, config=sandbox_config)
+    sandbox = Sandbox(config=sandbox_config) if sandbox_config is not None else Sandbox()
+    return lambda: SubmissionProxy.for_directory(package_root, sandbox=sandbox, slot=slot)
 
 
 def build_parts(assignment: str, root: Path, outcomes) -> list[PartResult]:
@@ -51,13 +54,15 @@ def grade_submission(
     parts: Iterable[str] | None = None,
     modules: Iterable[str] | None = None,
     root: Path | None = None,
+    slot: int = 0,
     quiet: bool = True,
 ) -> GradingResult:
     """Grade ``submission`` (a folder holding ``cs231n/`` or a zip of one).
 
     ``parts`` restricts grading to some grade_ids (other parts are reported
     with no tests and score 0); ``modules`` to some hidden test files
-    (e.g. ``["test_optim.py"]``). Raises :class:`GradingError` only when grading
+    (e.g. ``["test_optim.py"]``). ``slot`` picks the worker's unprivileged uid
+    (61000 + slot), so parallel gradings never share one. Raises :class:`GradingError` only when grading
     itself cannot run; everything the student did wrong is a score.
     """
     root = Path(root) if root else course_root()
@@ -69,12 +74,13 @@ def grade_submission(
     selected = set(parts) if parts is not None else None
     try:
         with PreparedSubmission(Path(submission)) as package_root:
-            plugin = GradingPlugin(_proxy_factory(package_root, sandbox_config),
+            plugin = GradingPlugin(_proxy_factory(package_root, sandbox_config, slot),
                                    solutions_dir(assignment, root), selected)
             targets = [str(tests_dir / m) for m in modules] if modules else [str(tests_dir)]
             args = targets + [
                 "-p", "no:cacheprovider",  # never write .pytest_cache into grading_tests/
                 "-p", "no:randomly",
+                "-p", "no:warnings",       # students see our messages, not pytest's warning summary
                 "--assert=plain",          # failure text is our message, not introspected source
                 "--import-mode=importlib",
                 "--rootdir", str(tests_dir),
@@ -84,7 +90,7 @@ def grade_submission(
             ]
             if quiet:
                 args.append("-qq")
-            code = pytest.main(args, plugins=[plugin])
+            code = pytest.main(args, plugins=[plugin, pytest_plugin])
             if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
                 raise GradingError(f"pytest could not run the hidden suite (exit {int(code)})")
             if code == pytest.ExitCode.NO_TESTS_COLLECTED and not plugin.collection_errors:

@@ -146,6 +146,10 @@ def _code_lines(text: str) -> set[int]:
 def find_regions(text: str, path: str | os.PathLike = "<string>") -> list[Region]:
     """The solution regions of a module's source, validated; see the module doc."""
     path = str(path)
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        raise StubError(path, exc.lineno or 1, f"syntax error: {exc.msg}") from None
     markers = _marker_comments(text, path)
     if not markers:
         return []
@@ -168,10 +172,6 @@ def find_regions(text: str, path: str | os.PathLike = "<string>") -> list[Region
     if open_at is not None:
         raise StubError(path, open_at[0], f"{BEGIN_MARKER!r} without a matching {END_MARKER!r}")
 
-    try:
-        tree = ast.parse(text, filename=path)
-    except SyntaxError as exc:
-        raise StubError(path, exc.lineno or 1, f"syntax error: {exc.msg}") from None
     functions = _functions(tree)
     code_rows = _code_lines(text)
     lines = text.splitlines()
@@ -236,29 +236,34 @@ def stub_source(text: str, relpath: str, path: str | os.PathLike | None = None) 
     """
     path = str(path if path is not None else relpath)
     regions = find_regions(text, path)
-    if not regions:
-        return text
     lines = text.splitlines(keepends=True)
     out: list[str] = []
+    origin: list[int] = []  # source line of every output line
     row = 1
     for region in regions:
         out.extend(lines[row - 1: region.begin - 1])
+        origin.extend(range(row, region.begin))
         begin_line = lines[region.begin - 1]
         newline = begin_line[len(begin_line.rstrip("\r\n")):] or "\n"
         for todo_row in region.todo_lines:
             out.append(lines[todo_row - 1])
+            origin.append(todo_row)
         message = stub_message(region.function, relpath)
         quoted = message.replace("\\", "\\\\").replace('"', '\\"')
         out.append(f'{region.indent}raise NotImplementedError("{quoted}"){newline}')
+        origin.append(region.begin)
         row = region.end + 1
     out.extend(lines[row - 1:])
+    origin.extend(range(row, len(lines) + 1))
     result = "".join(out)
     try:
         compile(result, f"{path} (stubbed)", "exec", dont_inherit=True)
     except SyntaxError as exc:
-        raise StubError(path, exc.lineno or 1,
-                        f"stubbed module does not compile: {exc.msg} (line {exc.lineno} of the "
-                        "stubbed output); check the region's indentation") from None
+        at = exc.lineno or 1
+        src_line = origin[at - 1] if 0 < at <= len(origin) else at
+        raise StubError(path, src_line,
+                        f"stubbed module does not compile: {exc.msg} (line {at} of the stubbed "
+                        "output); check the region's indentation") from None
     return result
 
 

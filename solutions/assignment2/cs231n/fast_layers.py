@@ -57,15 +57,15 @@ def conv_forward_strides(x, w, b, conv_param):
     Returns a tuple of:
     - out: output, shape (N, F, Ho, Wo), dtype np.result_type(x, w, b)
     - cache: (x, w, b, conv_param, x_cols) with x_cols of shape
-      (N, C*HH*WW, Ho*Wo), reused by the backward pass
+      (C*HH*WW, N*Ho*Wo), reused by the backward pass
     """
     N, C, H, W, F, HH, WW, stride, pad, Ho, Wo = _conv_sizes(x, w, conv_param)
-    x_cols = im2col_strided(x, HH, WW, pad, stride)      # (N, C*HH*WW, Ho*Wo)
-    # (F, K) @ (N, K, P) -> (N, F, P): one gemm per image, and the result is
-    # already in (N, F, Ho, Wo) order, so no transpose copy is needed.
-    out = np.matmul(w.reshape(F, -1), x_cols)
-    out += b.reshape(F, 1).astype(out.dtype, copy=False)
-    out = out.reshape(N, F, Ho, Wo)
+    x_cols = im2col_strided(x, HH, WW, pad, stride)      # (C*HH*WW, N*Ho*Wo)
+    # One gemm for the whole batch: (F, K) @ (K, N*P) -> (F, N*P).
+    res = w.reshape(F, -1) @ x_cols
+    res += b.reshape(F, 1).astype(res.dtype, copy=False)
+    out = res.reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3)
+    out = np.ascontiguousarray(out)
     cache = (x, w, b, conv_param, x_cols)
     return out, cache
 
@@ -84,14 +84,12 @@ def conv_backward_strides(dout, cache):
     """
     x, w, b, conv_param, x_cols = cache
     N, C, H, W, F, HH, WW, stride, pad, Ho, Wo = _conv_sizes(x, w, conv_param)
-    dout_r = dout.reshape(N, F, Ho * Wo)
     db = dout.sum(axis=(0, 2, 3))
-    # dw = sum_n dout[n] @ x_cols[n].T; the transposed operand is passed to
-    # BLAS as-is (no copy), and the (N, F, K) partial sums are small.
-    dw = np.matmul(dout_r, x_cols.transpose(0, 2, 1)).sum(axis=0)
-    dw = dw.reshape(w.shape)
-    # Column gradients (N, K, P), then scatter-add them back (col2im).
-    dx_cols = np.matmul(w.reshape(F, -1).T, dout_r)
+    dout_r = dout.transpose(1, 0, 2, 3).reshape(F, N * Ho * Wo)
+    # Two single gemms; x_cols.T is handed to BLAS as a transposed operand,
+    # not copied.
+    dw = (dout_r @ x_cols.T).reshape(w.shape)
+    dx_cols = w.reshape(F, -1).T @ dout_r                # (C*HH*WW, N*Ho*Wo)
     dx = col2im_strided(dx_cols, x.shape, HH, WW, pad, stride)
     return dx, dw, db
 

@@ -8,7 +8,7 @@ strided slice-add per kernel offset (HH * WW adds), never per output position.
 
 Shapes used throughout:
   x:    (N, C, H, W)         input images
-  cols: (N, C*HH*WW, Ho*Wo)  one column per output position, per image
+  cols: (C*HH*WW, N*Ho*Wo)   one column per image and output position
 """
 from __future__ import annotations
 
@@ -78,14 +78,18 @@ def im2col_strided(x, HH, WW, pad, stride):
     - x: (N, C, H, W)
     - HH, WW: kernel size; pad, stride: as in conv_param
 
-    Returns cols of shape (N, C*HH*WW, Ho*Wo), C-contiguous, same dtype as x:
-    cols[n, (c, i, j), (h, w)] = x_padded[n, c, h*stride + i, w*stride + j].
+    Returns cols of shape (C*HH*WW, N*Ho*Wo), C-contiguous, same dtype as x:
+    cols[(c, i, j), (n, h, w)] = x_padded[n, c, h*stride + i, w*stride + j].
+    Rows follow w.reshape(F, C*HH*WW), so the whole batch is ONE gemm
+    (w.reshape(F, -1) @ cols); one large BLAS call stays fast even when the
+    BLAS threads share the CPU with other work, unlike one call per image.
     """
     N, C, H, W = x.shape
     Ho, Wo = conv_output_size(H, W, HH, WW, pad, stride)
     view = window_view(pad_images(x, pad), HH, WW, stride, Ho, Wo)
-    # The one copy of the forward pass: a contiguous layout BLAS can use.
-    return view.reshape(N, C * HH * WW, Ho * Wo)
+    # The one copy of the forward pass; (Ho, Wo) stay innermost so it copies
+    # image rows, not single elements.
+    return view.transpose(1, 2, 3, 0, 4, 5).reshape(C * HH * WW, N * Ho * Wo)
 
 
 def col2im_strided(cols, x_shape, HH, WW, pad, stride):
@@ -93,24 +97,31 @@ def col2im_strided(cols, x_shape, HH, WW, pad, stride):
     the image position it was read from.
 
     Inputs:
-    - cols: (N, C*HH*WW, Ho*Wo) (any array of that size)
+    - cols: (C*HH*WW, N*Ho*Wo), column order (n, h, w) as im2col_strided
     - x_shape: (N, C, H, W) of the original (unpadded) input
 
-    Returns dx of shape x_shape, same dtype as cols.
+    Returns dx of shape x_shape, C-contiguous, same dtype as cols.
     """
     N, C, H, W = x_shape
     Ho, Wo = conv_output_size(H, W, HH, WW, pad, stride)
-    cols = cols.reshape(N, C, HH, WW, Ho, Wo)
-    dxp = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=cols.dtype)
+    return _col2im(cols.reshape(C, HH, WW, N, Ho, Wo), x_shape, pad, stride)
+
+
+def _col2im(cols, x_shape, pad, stride):
+    """cols: any (C, HH, WW, N, Ho, Wo) array (views welcome) -> dx (N, C, H, W)."""
+    N, C, H, W = x_shape
+    _, HH, WW, _, Ho, Wo = cols.shape
+    # Accumulate in (C, N, ...) order, matching cols, so every add below
+    # streams through memory; one transpose copy at the end.
+    dxp = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=cols.dtype)
     # Overlapping windows must accumulate: one vectorised strided add per
     # kernel offset (HH*WW of them) instead of a loop over output positions.
     h_end, w_end = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
     for i in range(HH):
         for j in range(WW):
-            dxp[:, :, i:i + h_end:stride, j:j + w_end:stride] += cols[:, :, i, j]
-    if pad == 0:
-        return dxp
-    return dxp[:, :, pad:pad + H, pad:pad + W]
+            dxp[:, :, i:i + h_end:stride, j:j + w_end:stride] += cols[:, i, j]
+    dx = dxp[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3)
+    return np.ascontiguousarray(dx)
 
 
 # ---------------------------------------------------------------------------
@@ -163,6 +174,5 @@ def col2im_indices(cols, x_shape, field_height=3, field_width=3, padding=1,
     """
     N, C, H, W = x_shape
     Ho, Wo = conv_output_size(H, W, field_height, field_width, padding, stride)
-    cols = cols.reshape(C * field_height * field_width, Ho * Wo, N)
-    return col2im_strided(cols.transpose(2, 0, 1), x_shape, field_height,
-                          field_width, padding, stride)
+    cols = cols.reshape(C, field_height, field_width, Ho, Wo, N)
+    return _col2im(cols.transpose(0, 1, 2, 5, 3, 4), x_shape, padding, stride)

@@ -6,11 +6,9 @@ backward function takes the upstream derivative ``dout`` (shaped like ``out``)
 and that ``cache`` and returns the derivatives with respect to the inputs, in
 the order the forward function takes them.
 
-The code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` is the
-student's part; everything else is given to students.
+Each function holds one solution region (the student's part); everything
+outside the regions is given to students.
 """
-from builtins import range
-
 import numpy as np
 
 
@@ -145,7 +143,7 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     Input:
     - x: Data of shape (N, D)
     - gamma: Scale parameter of shape (D,)
-    - beta: Shift paremeter of shape (D,)
+    - beta: Shift parameter of shape (D,)
     - bn_param: Dictionary with the following keys:
       - mode: 'train' or 'test'; required
       - eps: Constant for numeric stability (default 1e-5)
@@ -292,7 +290,7 @@ def layernorm_forward(x, gamma, beta, ln_param):
     Input:
     - x: Data of shape (N, D)
     - gamma: Scale parameter of shape (D,)
-    - beta: Shift paremeter of shape (D,)
+    - beta: Shift parameter of shape (D,)
     - ln_param: Dictionary with the following keys:
         - eps: Constant for numeric stability (default 1e-5)
 

@@ -15,7 +15,12 @@ which
       NotImplementedError: affine_forward is not implemented yet (cs231n/layers.py). Fill in the TODO in that file, then re-run this cell.
 
 * shows matplotlib plots inline, with sensible default sizes;
-* sets numpy's print options so arrays stay readable.
+* sets numpy's print options so arrays stay readable;
+* limits numpy's BLAS (and PyTorch, when it is imported) to one thread. The
+  arrays of this assignment are small: one thread is faster than several
+  threads that wait for each other, and much faster on a shared machine.
+  Pass ``threads=None`` to keep the libraries' defaults (for instance for
+  long CIFAR-10 runs on a machine of your own).
 
 Outside IPython/Jupyter (a plain ``python`` process) it does nothing.
 """
@@ -56,11 +61,34 @@ def _not_implemented_handler(shell, etype, value, tb, tb_offset=None):
     return [not_implemented_message(value)]
 
 
-def setup_notebook(figsize=(10.0, 8.0)):
+def limit_threads(threads=1):
+    """Limit numpy's BLAS and (if already imported) PyTorch to ``threads`` threads.
+
+    Returns True if the BLAS limit could be set (threadpoolctl is installed).
+    """
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return False
+    global _THREAD_LIMIT
+    _THREAD_LIMIT = threadpool_limits(limits=threads, user_api="blas")
+    return True
+
+
+_THREAD_LIMIT = None  # keeps the threadpoolctl limit object alive
+
+
+def setup_notebook(figsize=(10.0, 8.0), threads=1):
     """Configure the running IPython kernel for the assignment notebooks.
 
     Inputs:
     - figsize: Default matplotlib figure size in inches, (width, height).
+    - threads: Number of BLAS / PyTorch threads (None: leave the defaults).
+      Import torch before calling this to limit PyTorch too.
 
     Returns True when an IPython shell was configured, False outside IPython.
     """
@@ -86,4 +114,6 @@ def setup_notebook(figsize=(10.0, 8.0)):
     plt.rcParams["axes.grid"] = False
 
     np.set_printoptions(precision=5, linewidth=100)
+    if threads is not None:
+        limit_threads(threads)
     return True

@@ -275,19 +275,19 @@ def build_best_model(in_channels, num_classes):
     # Nesterov), Adam, RMSprop, ...
     ### BEGIN SOLUTION
     model = nn.Sequential(
-        nn.Conv2d(in_channels, 32, 3, padding=1),
-        nn.BatchNorm2d(32),
+        nn.Conv2d(in_channels, 16, 3, padding=1),
+        nn.BatchNorm2d(16),
         nn.ReLU(),
-        nn.Conv2d(32, 64, 3, padding=1),
-        nn.BatchNorm2d(64),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.BatchNorm2d(32),
         nn.ReLU(),
         nn.MaxPool2d(2),  # 8x8 -> 4x4
         nn.Flatten(),
-        nn.Linear(64 * 4 * 4, 128),
+        nn.Linear(32 * 4 * 4, 64),
         nn.ReLU(),
         nn.Dropout(0.25),
-        nn.Linear(128, num_classes),
+        nn.Linear(64, num_classes),
     )
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3, weight_decay=1e-4)
     ### END SOLUTION
     return model, optimizer

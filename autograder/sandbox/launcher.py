@@ -1,0 +1,544 @@
+"""Start a sandboxed worker for one submission.
+
+``Sandbox`` is the configurable (``c.Sandbox.memory_limit_mb = 4096`` in
+``nbgrader_config.py``); ``Sandbox.start(submission_dir)`` returns a running
+:class:`WorkerProcess`.
+
+Isolation, strongest first:
+
+* bubblewrap (``bwrap``) available: fresh ipc/pid/net/uts(/cgroup) namespaces,
+  a minimal read-only view (``/usr``, ``/etc``, the Python install, the venv,
+  the worker's two files), the private submission copy read-write at
+  ``/submission``, tmpfs ``/tmp``, private ``/proc`` and ``/dev``.  When the
+  grader is root, bwrap runs as root and ``setpriv`` drops to a dedicated uid
+  (``worker_uid_base + slot``) with no capabilities and ``no_new_privs``;
+  otherwise bwrap runs unprivileged in a user namespace.
+* fallback: a plain subprocess; :meth:`Sandbox.protections` says what is off.
+
+Always: rlimits (address space, CPU, processes, file size, open files, no core
+dumps), a cgroup v1 ``pids``/``memory`` group when writable, a wall-clock
+deadline on every call, SIGKILL of the whole process tree on timeout.
+"""
+from __future__ import annotations
+
+import fcntl
+import functools
+import os
+import select
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from traitlets import Bool, Enum, Float, Int, List, Unicode
+from traitlets.config import LoggingConfigurable
+
+from . import protocol
+from .errors import ProtocolError, SandboxUnavailable, StudentTimeout, WorkerCrashed
+from .limits import CgroupSet, Limits, count_processes_of, make_preexec
+
+HERE = Path(__file__).resolve().parent
+WORKER_FILES = ("worker.py", "protocol.py")
+SANDBOX_WORKER_DIR = "/opt/autograder-worker"
+SANDBOX_SUBMISSION = "/submission"
+PROTECTIONS = (
+    "separate_process",
+    "unprivileged_uid",
+    "no_network",
+    "filesystem_isolated",
+    "pid_namespace",
+    "memory_limit",
+    "process_limit",
+    "file_size_limit",
+    "cpu_limit",
+    "wall_timeout",
+)
+_F_SETPIPE_SZ = 1031
+EXIT_CHANNEL_BROKEN = 86  # worker.py exits with this when its protocol fds stop working
+
+
+class WorkerStartError(RuntimeError):
+    """The worker could not be started (a problem of the grading machine, not of the student)."""
+
+
+class Sandbox(LoggingConfigurable):
+    """Limits and isolation of the worker processes that run student code."""
+
+    call_timeout = Float(60.0, help="Wall-clock seconds one call into student code may take before the "
+                                    "worker is killed (StudentTimeout).").tag(config=True)
+    submission_timeout = Float(1800.0, help="Wall-clock seconds all calls for one submission may take in "
+                                            "total (across worker restarts); 0 = unlimited.").tag(config=True)
+    startup_timeout = Float(30.0, help="Seconds to wait for a new worker to report ready.").tag(config=True)
+    memory_limit_mb = Int(4096, help="Address-space limit (RLIMIT_AS) of the worker in MiB, also the "
+                                     "cgroup memory limit where cgroups are writable; 0 = none.").tag(config=True)
+    cpu_time_limit = Int(900, help="CPU seconds a worker process may use over its lifetime "
+                                   "(RLIMIT_CPU); 0 = none.").tag(config=True)
+    max_processes = Int(64, help="Processes/threads the worker's uid may have (RLIMIT_NPROC, "
+                                 "and the cgroup pids.max where writable); 0 = none.").tag(config=True)
+    max_file_size_mb = Int(64, help="Largest file the worker may write (RLIMIT_FSIZE) in MiB.").tag(config=True)
+    max_open_files = Int(256, help="Open file descriptors per worker process (RLIMIT_NOFILE).").tag(config=True)
+    max_frame_mb = Int(512, help="Largest protocol message accepted from the worker, in MiB.").tag(config=True)
+    max_depth = Int(64, help="Deepest nesting of lists/tuples/dicts accepted as data.").tag(config=True)
+    require_isolation = Bool(False, help="Refuse to start workers unless every protection in "
+                                         "`required_protections` is available on this machine.").tag(config=True)
+    required_protections = List(Unicode(), default_value=list(PROTECTIONS),
+                                help="Protections that `require_isolation` insists on; names as in "
+                                     "Sandbox.protections().").tag(config=True)
+    use_bwrap = Enum(["auto", True, False], default_value="auto",
+                     help="Use bubblewrap namespaces: 'auto' (if it works here), True (required), "
+                          "False (plain subprocess).").tag(config=True)
+    bwrap_path = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
+    setpriv_path = Unicode("setpriv", help="util-linux setpriv, used to drop root inside the sandbox.").tag(config=True)
+    worker_uid_base = Int(61000, help="When grading as root, worker slot N runs as uid/gid "
+                                      "worker_uid_base + N (a uid no one else uses).").tag(config=True)
+    use_cgroups = Bool(True, help="Put each worker in its own cgroup v1 pids/memory group when "
+                                  "/sys/fs/cgroup is writable.").tag(config=True)
+    extra_readonly_paths = List(Unicode(), help="More host paths made visible read-only inside the "
+                                                "sandbox (same path).").tag(config=True)
+    python = Unicode(sys.executable, help="Python interpreter of the worker (its install and venv "
+                                          "are mounted read-only).").tag(config=True)
+    sync_mutable_args = Bool(True, help="Mirror in-place changes a call makes to array/dict/list "
+                                        "arguments back into the grader's objects.").tag(config=True)
+    stdout_tail_bytes = Int(4096, help="How much of a call's printed output is kept for feedback.").tag(config=True)
+
+    # ------------------------------------------------------------------ planning
+    def _bwrap_exe(self) -> str | None:
+        return shutil.which(self.bwrap_path)
+
+    def _plan(self) -> dict:
+        is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+        notes = []
+        use = False
+        bwrap = self._bwrap_exe()
+        setpriv = shutil.which(self.setpriv_path) if is_root else None
+        if self.use_bwrap is not False:
+            if bwrap is None:
+                notes.append("bubblewrap not found")
+            elif is_root and setpriv is None:
+                notes.append("running as root but setpriv is missing (cannot drop privileges)")
+            else:
+                ok, why = _probe_bwrap(bwrap, is_root)
+                use = ok
+                if not ok:
+                    notes.append("bubblewrap cannot create namespaces here: " + why)
+            if self.use_bwrap is True and not use:
+                raise SandboxUnavailable("use_bwrap=True but " + "; ".join(notes))
+        cg = _probe_cgroups() if self.use_cgroups else {"pids": False, "memory": False}
+        drop_uid = use and is_root
+        nproc_applies = (not is_root) or drop_uid
+        prot = {
+            "separate_process": True,
+            "unprivileged_uid": (not is_root) or drop_uid,
+            "no_network": use,
+            "filesystem_isolated": use,
+            "pid_namespace": use,
+            "memory_limit": self.memory_limit_mb > 0,
+            "process_limit": self.max_processes > 0 and (nproc_applies or cg["pids"]),
+            "file_size_limit": self.max_file_size_mb > 0,
+            "cpu_limit": self.cpu_time_limit > 0,
+            "wall_timeout": self.call_timeout > 0,
+        }
+        return {"bwrap": bwrap if use else None, "setpriv": setpriv, "is_root": is_root, "drop_uid": drop_uid,
+                "nproc_applies": nproc_applies, "cgroups": cg, "protections": prot, "notes": notes}
+
+    def protections(self) -> dict[str, bool]:
+        """Which protections a worker started now would have (name -> on/off)."""
+        return dict(self._plan()["protections"])
+
+    def check_requirements(self, plan: dict | None = None) -> None:
+        plan = plan or self._plan()
+        if not self.require_isolation:
+            return
+        missing = [p for p in self.required_protections if not plan["protections"].get(p, False)]
+        if missing:
+            why = ("; ".join(plan["notes"]) + ". ") if plan["notes"] else ""
+            raise SandboxUnavailable(
+                "the course requires sandbox isolation (Sandbox.require_isolation=True) but these protections "
+                f"are unavailable on this machine: {', '.join(missing)}. {why}"
+                "Run the grader on Linux with bubblewrap (and as root for a dedicated worker uid), or relax "
+                "Sandbox.required_protections."
+            )
+
+    def start(self, submission_dir, slot: int = 0) -> "WorkerProcess":
+        """Copy ``submission_dir`` privately and start a worker on it."""
+        plan = self._plan()
+        self.check_requirements(plan)
+        for n in plan["notes"]:
+            self.log.debug("sandbox: %s", n)
+        w = WorkerProcess(self, Path(submission_dir), slot, plan)
+        w.start()
+        return w
+
+
+@functools.lru_cache(maxsize=8)
+def _probe_bwrap(bwrap: str, is_root: bool) -> tuple[bool, str]:
+    cmd = [bwrap, *_unshare_flags(is_root), "--die-with-parent", "--ro-bind", "/", "/",
+           "--proc", "/proc", "--dev", "/dev", "--", "/bin/true"]
+    try:
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, str(exc)
+    return r.returncode == 0, r.stderr.decode("utf-8", "replace").strip()
+
+
+@functools.lru_cache(maxsize=1)
+def _probe_cgroups() -> dict:
+    cg = CgroupSet.create(memory_bytes=1 << 40, max_pids=1000)
+    out = {"pids": "pids" in cg.dirs, "memory": "memory" in cg.dirs}
+    cg.remove()
+    return out
+
+
+def _unshare_flags(is_root: bool) -> list[str]:
+    flags = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    if not is_root:
+        flags.insert(0, "--unshare-user")
+    return flags
+
+
+def _exit_sentence(sig: int | None, code: int | None, oom: bool, limits: Sandbox) -> str:
+    if sig is None and code == EXIT_CHANNEL_BROKEN:
+        return "your code closed or broke the worker's communication channel (its protocol file descriptors)"
+    if sig is None:
+        return (f"your code exited the worker process (sys.exit / os._exit) with status {code}; "
+                "graded functions must return instead of exiting")
+    if oom:
+        return f"killed: memory limit of {limits.memory_limit_mb} MB exceeded"
+    names = {
+        signal.SIGKILL: "killed (SIGKILL): memory limit exceeded?",
+        signal.SIGSEGV: "segmentation fault (invalid memory access, e.g. through ctypes, or infinitely deep recursion)",
+        signal.SIGXCPU: f"CPU time limit of {limits.cpu_time_limit} s exceeded",
+        signal.SIGXFSZ: f"file size limit of {limits.max_file_size_mb} MB exceeded",
+        signal.SIGABRT: "aborted (SIGABRT), e.g. a failed assertion in native code",
+        signal.SIGBUS: "bus error (invalid memory access)",
+        signal.SIGFPE: "floating point exception in native code",
+        signal.SIGILL: "illegal instruction",
+    }
+    if sig in names:
+        return names[sig]
+    try:
+        return f"killed by signal {signal.Signals(sig).name}"
+    except ValueError:
+        return f"killed by signal {sig}"
+
+
+class WorkerProcess:
+    """One running worker: private copy, process, protocol pipes, limits."""
+
+    def __init__(self, sandbox: Sandbox, submission_dir: Path, slot: int, plan: dict):
+        self.sandbox = sandbox
+        self.submission_dir = submission_dir.resolve()
+        self.slot = slot
+        self.plan = plan
+        self.proc: subprocess.Popen | None = None
+        self.private: Path | None = None
+        self.cgroups = CgroupSet()
+        self.seq = 0
+        self.started_at = 0.0
+        self.startup_seconds = 0.0
+        self.info: dict = {}
+        self.max_frame = sandbox.max_frame_mb * 1024 * 1024
+        self._rbuf = bytearray()
+        self._dead_reason: str | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def protections(self) -> dict[str, bool]:
+        prot = dict(self.plan["protections"])
+        if self.cgroups.dirs.get("pids"):
+            prot["process_limit"] = self.sandbox.max_processes > 0
+        return prot
+
+    @property
+    def uses_bwrap(self) -> bool:
+        return bool(self.plan["bwrap"])
+
+    def start(self) -> None:
+        sb = self.sandbox
+        t0 = time.monotonic()
+        if not self.submission_dir.is_dir():
+            raise WorkerStartError(f"submission directory {self.submission_dir} does not exist")
+        self.private = Path(tempfile.mkdtemp(prefix="autograder-sbx-"))
+        copy = self.private / "submission"
+        shutil.copytree(self.submission_dir, copy, symlinks=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        host_tmp = self.private / "tmp"
+        host_tmp.mkdir()
+        uid = gid = None
+        if self.plan["drop_uid"]:
+            uid = gid = sb.worker_uid_base + self.slot
+            for p in [copy, host_tmp, *copy.rglob("*")]:
+                try:
+                    os.chown(p, uid, gid, follow_symlinks=False)
+                except OSError:
+                    pass
+        mem = sb.memory_limit_mb * 1024 * 1024 if sb.memory_limit_mb > 0 else None
+        nproc = sb.max_processes if sb.max_processes > 0 else None
+        if nproc and not self.plan["is_root"]:
+            # RLIMIT_NPROC counts every process of the grader's own uid: allow those that exist.
+            nproc += count_processes_of(os.getuid()) + 8
+        if sb.use_cgroups and any(self.plan["cgroups"].values()):
+            self.cgroups = CgroupSet.create(mem, (sb.max_processes + 8) if sb.max_processes > 0 else None)
+        limits = Limits(memory_bytes=mem, cpu_seconds=sb.cpu_time_limit or None, max_processes=nproc,
+                        file_size_bytes=(sb.max_file_size_mb * 1024 * 1024) or None,
+                        open_files=sb.max_open_files or None)
+        if self.uses_bwrap:
+            cmd, cwd = self._bwrap_command(copy, uid, gid), str(self.private)
+            tmp_inside = "/tmp"
+        else:
+            cmd = [sb.python, "-I", "-B", str(HERE / "worker.py"), str(copy), str(host_tmp / "worker-output.log")]
+            cwd, tmp_inside = str(copy), str(host_tmp)
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": tmp_inside,
+            "TMPDIR": tmp_inside,
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "NUMEXPR_NUM_THREADS": "1",
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": tmp_inside,
+        }
+        self._stderr_path = self.private / "startup-stderr.log"
+        with open(self._stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, cwd=cwd, env=env,
+                close_fds=True, start_new_session=True,
+                preexec_fn=make_preexec(limits, self.cgroups.procs_files, self.plan["nproc_applies"]),
+            )
+        self._win = self.proc.stdin.fileno()
+        self._rout = self.proc.stdout.fileno()
+        for fd in (self._win, self._rout):
+            try:
+                fcntl.fcntl(fd, _F_SETPIPE_SZ, 1 << 20)
+            except OSError:
+                pass
+            os.set_blocking(fd, False)
+        self.started_at = time.monotonic()
+        try:
+            resp = self._receive(0, time.monotonic() + sb.startup_timeout, None)
+        except Exception as exc:
+            detail = self._startup_stderr()
+            self.close()
+            raise WorkerStartError(f"the sandbox worker failed to start ({exc}). {detail}".strip()) from None
+        self.info = resp.get("result") or {}
+        self.startup_seconds = time.monotonic() - t0
+
+    def _startup_stderr(self) -> str:
+        try:
+            return self._stderr_path.read_text(errors="replace")[-2000:]
+        except OSError:
+            return ""
+
+    def _bwrap_command(self, copy: Path, uid, gid) -> list[str]:
+        sb = self.sandbox
+        cmd = [self.plan["bwrap"], *_unshare_flags(self.plan["is_root"]), "--die-with-parent", "--new-session"]
+        cmd += ["--ro-bind", "/usr", "/usr"]
+        for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+            if os.path.islink(top):
+                cmd += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                cmd += ["--ro-bind", top, top]
+        cmd += ["--ro-bind", "/etc", "/etc"]
+        ro = []
+        py_real = os.path.realpath(sb.python)
+        for p in [sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(py_real)), *sb.extra_readonly_paths]:
+            p = os.path.realpath(p)
+            if os.path.exists(p) and p not in ro:
+                ro.append(p)
+        ro.sort(key=len)
+        binds: list[str] = []
+        for p in ro:
+            if any(p == b or p.startswith(b.rstrip("/") + "/") for b in ["/usr", "/etc", *binds]):
+                continue
+            binds.append(p)
+        made = {"/", "/usr", "/etc", "/tmp", "/proc", "/dev", "/bin", "/lib", "/lib64", "/sbin"}
+        dirs = []
+        for p in [*binds, SANDBOX_WORKER_DIR]:
+            parent = os.path.dirname(p)
+            chain = []
+            while parent not in made and parent != "/":
+                chain.append(parent)
+                parent = os.path.dirname(parent)
+            for d in reversed(chain):
+                made.add(d)
+                dirs.append(d)
+        for d in dirs:
+            cmd += ["--perms", "0755", "--dir", d]
+        for p in binds:
+            cmd += ["--ro-bind", p, p]
+        cmd += ["--perms", "0755", "--dir", SANDBOX_WORKER_DIR]
+        for f in WORKER_FILES:
+            cmd += ["--ro-bind", str(HERE / f), f"{SANDBOX_WORKER_DIR}/{f}"]
+        cmd += ["--bind", str(copy), SANDBOX_SUBMISSION, "--perms", "01777", "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
+                "--chdir", SANDBOX_SUBMISSION, "--"]
+        if uid is not None:
+            cmd += [self.plan["setpriv"], "--reuid", str(uid), "--regid", str(gid), "--clear-groups",
+                    "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+        cmd += [sb.python, "-I", "-B", f"{SANDBOX_WORKER_DIR}/worker.py", SANDBOX_SUBMISSION,
+                "/tmp/worker-output.log"]
+        return cmd
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None and self._dead_reason is None
+
+    def kill(self) -> None:
+        p = self.proc
+        if p is None:
+            return
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                p.kill()
+            except OSError:
+                pass
+        self.cgroups.kill_all(timeout=2.0)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            pass
+
+    def close(self) -> None:
+        """Kill the worker (and everything it started) and delete the private copy."""
+        if self.proc is not None:
+            for f in (self.proc.stdin, self.proc.stdout):
+                try:
+                    f.close()
+                except OSError:
+                    pass
+            self.kill()
+        self.cgroups.remove()
+        if self.private is not None:
+            _rmtree(self.private)
+            self.private = None
+
+    # ------------------------------------------------------------------ requests
+    def request(self, msg: dict, timeout: float | None, what: str = "", to_handle=None, from_handle=None) -> dict:
+        """Send one request and return the decoded response (``{"ok": ..., ...}``).
+
+        Raises StudentTimeout / WorkerCrashed / ProtocolError (the worker is then dead).
+        """
+        if not self.alive:
+            raise WorkerCrashed("the worker is not running", function=what)
+        self.seq += 1
+        msg["seq"] = self.seq
+        payload = protocol.pack(msg, to_handle, self.sandbox.max_depth)
+        deadline = time.monotonic() + timeout if timeout and timeout > 0 else None
+        self._send(protocol.HEADER.pack(len(payload)) + payload, deadline, what, timeout)
+        return self._receive(self.seq, deadline, from_handle, what, timeout)
+
+    def _send(self, data: bytes, deadline, what, timeout) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                n = os.write(self._win, view)
+                view = view[n:]
+                continue
+            except BlockingIOError:
+                pass
+            except (BrokenPipeError, OSError):
+                raise self._crashed(what) from None
+            self._wait(self._win, select.POLLOUT, deadline, what, timeout)
+
+    def _wait(self, fd, events, deadline, what, timeout) -> None:
+        poller = select.poll()
+        poller.register(fd, events)
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                self.kill()
+                self._dead_reason = "timeout"
+                raise StudentTimeout(
+                    f"did not finish within {timeout:g} s (wall-clock limit); the worker was stopped. "
+                    "Look for an infinite loop or a much slower algorithm than needed.",
+                    exc_type="Timeout", function=what)
+            if poller.poll(None if left is None else max(1, int(left * 1000) + 1)):
+                return
+
+    def _read_some(self, n, deadline, what, timeout) -> bool:
+        while True:
+            try:
+                chunk = os.read(self._rout, n)
+            except BlockingIOError:
+                self._wait(self._rout, select.POLLIN, deadline, what, timeout)
+                continue
+            if not chunk:
+                return False
+            self._rbuf += chunk
+            return True
+
+    def _receive(self, seq, deadline, from_handle, what="", timeout=None) -> dict:
+        hs = protocol.HEADER.size
+        while len(self._rbuf) < hs:
+            if not self._read_some(1 << 16, deadline, what, timeout):
+                raise self._crashed(what)
+        (n,) = protocol.HEADER.unpack_from(self._rbuf, 0)
+        if n > self.max_frame:
+            raise self._protocol_error(what, f"a message of {n} bytes exceeds the limit of {self.max_frame}")
+        while len(self._rbuf) < hs + n:
+            if not self._read_some(min(hs + n - len(self._rbuf), 1 << 22), deadline, what, timeout):
+                raise self._crashed(what)
+        body = bytes(self._rbuf[hs:hs + n])
+        del self._rbuf[:hs + n]
+        try:
+            resp = protocol.unpack(body, from_handle, self.sandbox.max_depth)
+        except protocol.ProtocolViolation as exc:
+            raise self._protocol_error(what, str(exc)) from None
+        if not isinstance(resp, dict) or resp.get("seq") != seq or not isinstance(resp.get("ok"), bool):
+            raise self._protocol_error(what, "the response does not answer the request (was the protocol "
+                                             "channel written to by student code?)")
+        return resp
+
+    def _protocol_error(self, what: str, detail: str) -> ProtocolError:
+        self.kill()
+        self._dead_reason = "protocol"
+        return ProtocolError(f"the worker sent malformed data ({detail}); the worker was stopped",
+                             exc_type="ProtocolError", function=what)
+
+    def _crashed(self, what: str) -> WorkerCrashed:
+        p = self.proc
+        try:
+            rc = p.wait(timeout=2)
+            closed_only = False
+        except subprocess.TimeoutExpired:
+            closed_only = True
+            self.kill()
+            rc = p.returncode
+        self._dead_reason = "crash"
+        oom = self.cgroups.oom_killed()
+        if closed_only:
+            msg = "your code closed or broke the worker's communication channel; the worker was stopped"
+            sig = code = None
+        else:
+            sig, code = None, rc
+            if rc is not None and rc < 0:
+                sig, code = -rc, None
+            elif self.uses_bwrap and rc is not None and rc > 128:
+                sig, code = rc - 128, None
+            msg = _exit_sentence(sig, code, oom, self.sandbox)
+        return WorkerCrashed(f"the worker process died: {msg}", exc_type="WorkerCrashed", function=what,
+                             returncode=rc, signal=sig)
+
+
+def _rmtree(path: Path) -> None:
+    def onerror(func, p, exc_info):  # pragma: no cover - only for hostile permissions
+        try:
+            parent = os.path.dirname(p)
+            os.chmod(parent, stat.S_IRWXU)
+            if os.path.isdir(p) and not os.path.islink(p):
+                os.chmod(p, stat.S_IRWXU)
+            func(p)
+        except OSError:
+            pass
+
+    shutil.rmtree(path, onerror=onerror)

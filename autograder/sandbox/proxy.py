@@ -1,0 +1,358 @@
+"""The trusted-side face of a submission: call student code as if it were local.
+
+    with SubmissionProxy(functools.partial(Sandbox().start, submission_dir)) as submission:
+        out, cache = submission.layers.affine_forward(x, w, b)   # runs in the worker
+        dx, dw, db = submission.layers.affine_backward(dout, cache)
+        net = submission.classifiers.fc_net.FullyConnectedNet([20, 30], input_dim=15)
+        net.params                      # data (a copy) or RemoteRef
+        net.params = {...}              # setattr in the worker
+        loss, grads = net.loss(X, y)
+
+Data comes back as data; other objects stay in the worker and come back as
+:class:`RemoteRef`.  In-place changes a call makes to array/dict/list arguments
+are mirrored into the caller's objects (so ``bn_param['running_mean']`` updates
+like it would in-process).  Every failure of student code raises a
+:class:`StudentCodeError`; after a timeout, crash or protocol violation the next
+call transparently starts a fresh worker (references into the old one raise
+:class:`StaleReference`).
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+
+import numpy as np
+
+from . import protocol
+from .errors import (
+    NotImplementedYet,
+    ProtocolError,
+    StaleReference,
+    StudentCodeError,
+    StudentTimeout,
+    WorkerCrashed,
+)
+
+
+class RemoteRef:
+    """An object living in the worker (a cache, a model, a Solver, a bound method...).
+
+    Attribute get/set, calls, item access and ``len`` are forwarded to the
+    worker.  Pass it back as an argument to hand the original object over.
+    """
+
+    __slots__ = ("_ag_proxy", "_ag_gen", "_ag_id", "_ag_type", "_ag_label", "__weakref__")
+
+    def __init__(self, proxy: "SubmissionProxy", gen: int, hid: int, type_name: str, label: str):
+        object.__setattr__(self, "_ag_proxy", proxy)
+        object.__setattr__(self, "_ag_gen", gen)
+        object.__setattr__(self, "_ag_id", hid)
+        object.__setattr__(self, "_ag_type", type_name)
+        object.__setattr__(self, "_ag_label", label)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._ag_proxy._get_attr(self, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name.startswith("_ag_"):
+            raise AttributeError(name)
+        self._ag_proxy._set_attr(self, name, value)
+
+    def __call__(self, *args, **kwargs):
+        return self._ag_proxy._call({"handle": self._ag_id}, self._ag_label, args, kwargs, self)
+
+    def _ag_method(self, method: str, *args, **kwargs):
+        return self._ag_proxy._call({"handle": self._ag_id, "method": method},
+                                    f"{self._ag_label}.{method}", args, kwargs, self)
+
+    def __getitem__(self, key):
+        return self._ag_method("__getitem__", key)
+
+    def __setitem__(self, key, value):
+        self._ag_method("__setitem__", key, value)
+
+    def __len__(self):
+        return int(self._ag_method("__len__"))
+
+    def __contains__(self, item):
+        return bool(self._ag_method("__contains__", item))
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        return f"<RemoteRef {self._ag_label} ({self._ag_type}) #{self._ag_id}>"
+
+    def __del__(self):
+        try:
+            self._ag_proxy._release(self)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+class RemotePath:
+    """A dotted name in the student's package (module, function, class ...), resolved lazily."""
+
+    __slots__ = ("_ag_proxy", "_ag_path")
+
+    def __init__(self, proxy: "SubmissionProxy", path: str):
+        object.__setattr__(self, "_ag_proxy", proxy)
+        object.__setattr__(self, "_ag_path", path)
+
+    def __getattr__(self, name: str) -> "RemotePath":
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return RemotePath(self._ag_proxy, f"{self._ag_path}.{name}")
+
+    def __setattr__(self, name, value):
+        raise AttributeError("cannot assign to a submission module from the grader")
+
+    def __call__(self, *args, **kwargs):
+        return self._ag_proxy.call(self._ag_path, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<RemotePath {self._ag_path}>"
+
+
+class SubmissionProxy:
+    """Student code behind a sandbox.
+
+    ``worker_factory()`` must return a started worker (``Sandbox.start(dir)``
+    bound to a submission, e.g. with :func:`functools.partial`).  The worker
+    is started on first use and restarted after a timeout/crash.
+
+    ``call_timeout``/``submission_timeout`` default to the sandbox's settings.
+    """
+
+    def __init__(self, worker_factory, package: str = "cs231n", *, call_timeout: float | None = None,
+                 submission_timeout: float | None = None, sync_mutable_args: bool | None = None):
+        self._factory = worker_factory
+        self._package = package
+        self._worker = None
+        self._gen = 0
+        self._pending_release: list[int] = []
+        self._call_timeout = call_timeout
+        self._submission_timeout = submission_timeout
+        self._sync = sync_mutable_args
+        self._time_used = 0.0
+        self._closed = False
+        self.last_stdout = ""
+        self.last_stdout_bytes = 0
+        self.restarts = 0
+
+    # ------------------------------------------------------------------ convenience constructor
+    @classmethod
+    def for_directory(cls, submission_dir, sandbox=None, package: str = "cs231n", slot: int = 0, **kw):
+        from .launcher import Sandbox
+
+        sb = sandbox or Sandbox()
+        return cls(lambda: sb.start(submission_dir, slot=slot), package, **kw)
+
+    # ------------------------------------------------------------------ public API
+    def __getattr__(self, name: str) -> RemotePath:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return RemotePath(self, f"{self._package}.{name}")
+
+    def call(self, path: str, *args, **kwargs):
+        """Call ``path`` (a dotted name, e.g. ``'cs231n.layers.affine_forward'``) in the worker."""
+        return self._call({"path": path}, path, args, kwargs, None)
+
+    def get(self, path: str):
+        """Value of a dotted name (data, or RemoteRef for e.g. a class or function)."""
+        return self._request({"op": "get", "path": path}, path)
+
+    def import_module(self, module: str) -> RemotePath:
+        """Import ``module`` in the worker now (so import errors surface here)."""
+        self._request({"op": "import", "module": module}, module)
+        return RemotePath(self, module)
+
+    def put(self, value) -> RemoteRef:
+        """Store ``value`` in the worker; the RemoteRef shares it across calls (in-place updates stay there)."""
+        return self._request({"op": "put", "value": value}, "put")
+
+    def fetch(self, ref: RemoteRef):
+        """The worker-side object behind ``ref`` as data (non-data parts stay RemoteRefs)."""
+        return self._request({"op": "get", "handle": ref._ag_id}, ref._ag_label, check=(ref,))
+
+    def exec(self, code: str, namespace: RemoteRef | None = None, filename: str = "<cell>") -> RemoteRef:
+        """Execute source (e.g. a notebook cell) in the worker; returns the namespace (a RemoteRef dict)."""
+        msg = {"op": "exec", "code": code, "filename": filename,
+               "namespace": None if namespace is None else namespace._ag_id}
+        return self._request(msg, filename, check=(namespace,) if namespace is not None else ())
+
+    def ping(self) -> dict:
+        return self._request({"op": "ping"}, "ping")
+
+    def protections(self) -> dict[str, bool]:
+        return dict(self._ensure_worker().protections)
+
+    @property
+    def worker(self):
+        return self._worker
+
+    @contextlib.contextmanager
+    def timeout(self, seconds: float):
+        """Temporarily change the per-call wall-clock limit (e.g. for training a model)."""
+        old = self._call_timeout
+        self._call_timeout = seconds
+        try:
+            yield self
+        finally:
+            self._call_timeout = old
+
+    def restart(self) -> None:
+        self._kill_worker()
+
+    def close(self) -> None:
+        self._kill_worker()
+        self._closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self._kill_worker()
+        except Exception:  # noqa: BLE001
+            pass
+
+    # ------------------------------------------------------------------ internals
+    def _kill_worker(self) -> None:
+        w, self._worker = self._worker, None
+        self._pending_release = []
+        if w is not None:
+            w.close()
+
+    def _ensure_worker(self):
+        if self._closed:
+            raise RuntimeError("this SubmissionProxy is closed")
+        if self._worker is not None and not self._worker.alive:
+            self._kill_worker()
+        if self._worker is None:
+            self._worker = self._factory()
+            self._gen += 1
+            if self._gen > 1:
+                self.restarts += 1
+        return self._worker
+
+    def _limits(self, worker):
+        sb = worker.sandbox
+        call = self._call_timeout if self._call_timeout is not None else sb.call_timeout
+        total = self._submission_timeout if self._submission_timeout is not None else sb.submission_timeout
+        return call, total
+
+    def _to_handle(self, obj):
+        if isinstance(obj, RemoteRef):
+            self._check_ref(obj)
+            return obj._ag_id, obj._ag_type
+        raise TypeError(f"a {type(obj).__name__} object cannot be sent to student code (only data and RemoteRefs)")
+
+    def _check_ref(self, ref: RemoteRef) -> None:
+        if ref._ag_proxy is not self or ref._ag_gen != self._gen or self._worker is None:
+            raise StaleReference(
+                f"{ref._ag_label} came from a worker that has since been restarted (after a timeout or a "
+                "crash of your code), so it no longer exists", exc_type="StaleReference",
+                function=ref._ag_label)
+
+    def _release(self, ref: RemoteRef) -> None:
+        if ref._ag_gen == self._gen and self._worker is not None:
+            self._pending_release.append(ref._ag_id)
+
+    def _call(self, target: dict, label: str, args, kwargs, ref):
+        msg = {"op": "call", **target, "args": list(args), "kwargs": kwargs}
+        w_sync = self._sync
+        if w_sync is None:
+            w_sync = True if self._worker is None else self._worker.sandbox.sync_mutable_args
+        msg["sync"] = bool(w_sync)
+        resp = self._request(msg, label, check=(ref,) if ref is not None else (), raw=True)
+        synced = resp.get("synced")
+        if synced:
+            self._apply_sync(args, kwargs, synced)
+        return resp["result"]
+
+    @staticmethod
+    def _apply_sync(args, kwargs, synced) -> None:
+        pairs = []
+        for i, v in (synced.get("args") or {}).items():
+            if isinstance(i, int) and 0 <= i < len(args):
+                pairs.append((args[i], v))
+        for k, v in (synced.get("kwargs") or {}).items():
+            if k in kwargs:
+                pairs.append((kwargs[k], v))
+        for orig, new in pairs:
+            try:
+                if isinstance(orig, np.ndarray) and isinstance(new, np.ndarray):
+                    if orig.shape == new.shape and orig.flags.writeable:
+                        orig[...] = new
+                elif isinstance(orig, dict) and isinstance(new, dict):
+                    orig.clear()
+                    orig.update(new)
+                elif isinstance(orig, list) and isinstance(new, list):
+                    orig[:] = new
+            except (TypeError, ValueError):
+                pass
+
+    def _request(self, msg: dict, label: str, check=(), raw: bool = False):
+        for r in check:
+            if r is not None:
+                self._check_ref(r)
+        worker = self._ensure_worker()
+        call_limit, total_limit = self._limits(worker)
+        timeout = call_limit
+        if total_limit and total_limit > 0:
+            left = total_limit - self._time_used
+            if left <= 0:
+                raise StudentTimeout(
+                    f"the submission used up its total time budget of {total_limit:g} s; no more calls are run",
+                    exc_type="Timeout", function=label)
+            timeout = min(timeout, left) if timeout and timeout > 0 else left
+        if self._pending_release:
+            msg["release"], self._pending_release = self._pending_release, []
+        gen = self._gen
+        t0 = time.monotonic()
+        try:
+            resp = worker.request(msg, timeout, label, self._to_handle,
+                                  lambda h: RemoteRef(self, gen, h.id, h.type_name, f"{label}()"
+                                                      if msg.get("op") == "call" else label))
+        except (StudentTimeout, WorkerCrashed, ProtocolError):
+            self._kill_worker()
+            raise
+        finally:
+            self._time_used += time.monotonic() - t0
+        self.last_stdout = resp.get("stdout") if isinstance(resp.get("stdout"), str) else ""
+        self.last_stdout_bytes = resp.get("stdout_bytes") if isinstance(resp.get("stdout_bytes"), int) else 0
+        if not resp["ok"]:
+            raise self._error(resp.get("error"), label)
+        return resp if raw else resp.get("result")
+
+    def _error(self, err, label: str) -> StudentCodeError:
+        if not isinstance(err, dict):
+            return ProtocolError("the worker sent a malformed error report", exc_type="ProtocolError",
+                                 function=label)
+
+        def s(key):
+            v = err.get(key)
+            return v if isinstance(v, str) else ""
+
+        cls = NotImplementedYet if err.get("not_implemented") is True else StudentCodeError
+        return cls(s("message"), exc_type=s("type"), function=label, student_traceback=s("traceback"),
+                   stdout=self.last_stdout)
+
+    # RemoteRef helpers
+    def _get_attr(self, ref: RemoteRef, name: str):
+        return self._request({"op": "get", "handle": ref._ag_id, "name": name}, f"{ref._ag_label}.{name}",
+                             check=(ref,))
+
+    def _set_attr(self, ref: RemoteRef, name: str, value) -> None:
+        self._request({"op": "set", "handle": ref._ag_id, "name": name, "value": value},
+                      f"{ref._ag_label}.{name}", check=(ref,))
+
+
+__all__ = ["RemotePath", "RemoteRef", "SubmissionProxy", "protocol"]

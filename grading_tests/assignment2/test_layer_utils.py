@@ -1,0 +1,112 @@
+"""Hidden tests for cs231n/layer_utils.py (the student's affine_norm_relu sandwich).
+
+The sandwich is built from the student's own layers, so it passes once those
+layers and the wiring between them are right. Values and gradients are compared
+with the reference sandwich and with numeric gradients of the reference
+forward pass.
+"""
+import numpy as np
+import pytest
+
+from autograder.judge import assert_close, numeric_gradient, unpack
+
+TOL_VALUE = 1e-7
+TOL_GRAD = 1e-6
+TOL_NUMERIC = 1e-5
+
+# (x shape, M, normalization)
+CASES = [((5, 4), 3, "batchnorm"), ((6, 2, 3), 4, "batchnorm"),
+         ((5, 4), 3, "layernorm"), ((1, 6), 5, "layernorm")]
+
+
+def inputs(seed, xshape, M):
+    r = np.random.default_rng(seed)
+    D = int(np.prod(xshape[1:]))
+    x = r.standard_normal(xshape)
+    w = r.standard_normal((D, M))
+    b = r.standard_normal(M)
+    gamma = 0.5 + r.random(M)
+    beta = r.standard_normal(M)
+    return x, w, b, gamma, beta
+
+
+def norm_param(normalization):
+    return {"mode": "train"} if normalization == "batchnorm" else {}
+
+
+def describe(xshape, M, normalization):
+    return f"normalization='{normalization}', x of shape {xshape}, {M} outputs"
+
+
+@pytest.mark.grade("affine_norm_relu", points=2)
+def test_affine_norm_relu_forward(submission, reference):
+    for i, (xs, M, norm) in enumerate(CASES):
+        x, w, b, gamma, beta = inputs(i, xs, M)
+        case = describe(xs, M, norm)
+        out, _ = unpack(submission.layer_utils.affine_norm_relu_forward(
+            x, w, b, gamma, beta, norm_param(norm), norm), 2,
+            what="affine_norm_relu_forward", case=case, names="out, cache")
+        expected, _ = reference.layer_utils.affine_norm_relu_forward(
+            x, w, b, gamma, beta, norm_param(norm), norm)
+        assert_close(out, expected, what="affine_norm_relu_forward's out", case=case,
+                     tol=TOL_VALUE)
+
+
+@pytest.mark.grade("affine_norm_relu", points=1)
+def test_affine_norm_relu_forward_test_mode(submission, reference):
+    """Batch norm in test mode inside the sandwich uses the given running statistics."""
+    x, w, b, gamma, beta = inputs(10, (4, 5), 3)
+    r = np.random.default_rng(11)
+    rm, rv = r.standard_normal(3), 0.5 + r.random(3)
+    case = "normalization='batchnorm' in test mode with given running statistics"
+    bn = {"mode": "test", "running_mean": rm.copy(), "running_var": rv.copy()}
+    out, _ = unpack(submission.layer_utils.affine_norm_relu_forward(
+        x, w, b, gamma, beta, bn, "batchnorm"), 2, what="affine_norm_relu_forward", case=case)
+    expected, _ = reference.layer_utils.affine_norm_relu_forward(
+        x, w, b, gamma, beta, {"mode": "test", "running_mean": rm, "running_var": rv}, "batchnorm")
+    assert_close(out, expected, what="affine_norm_relu_forward's out", case=case, tol=TOL_VALUE)
+
+
+@pytest.mark.grade("affine_norm_relu", points=2)
+def test_affine_norm_relu_backward(submission, reference):
+    names = ("dx", "dw", "db", "dgamma", "dbeta")
+    for i, (xs, M, norm) in enumerate(CASES):
+        x, w, b, gamma, beta = inputs(20 + i, xs, M)
+        dout = np.random.default_rng(30 + i).standard_normal((xs[0], M))
+        case = describe(xs, M, norm)
+        _, cache = submission.layer_utils.affine_norm_relu_forward(
+            x, w, b, gamma, beta, norm_param(norm), norm)
+        grads = unpack(submission.layer_utils.affine_norm_relu_backward(dout, cache), 5,
+                       what="affine_norm_relu_backward", case=case,
+                       names="dx, dw, db, dgamma, dbeta")
+        _, rcache = reference.layer_utils.affine_norm_relu_forward(
+            x, w, b, gamma, beta, norm_param(norm), norm)
+        expected = reference.layer_utils.affine_norm_relu_backward(dout, rcache)
+        for name, got, exp in zip(names, grads, expected):
+            assert_close(got, exp, what=f"affine_norm_relu_backward's {name}", case=case,
+                         tol=TOL_GRAD)
+
+
+@pytest.mark.grade("affine_norm_relu", points=1)
+def test_affine_norm_relu_backward_numeric(submission, reference):
+    names = ("dx", "dw", "db", "dgamma", "dbeta")
+    f = reference.layer_utils.affine_norm_relu_forward
+    for i, norm in enumerate(("batchnorm", "layernorm")):
+        x, w, b, gamma, beta = inputs(40 + i, (4, 3), 5)
+        dout = np.random.default_rng(50 + i).standard_normal((4, 5))
+        case = describe((4, 3), 5, norm)
+        _, cache = submission.layer_utils.affine_norm_relu_forward(
+            x, w, b, gamma, beta, norm_param(norm), norm)
+        grads = unpack(submission.layer_utils.affine_norm_relu_backward(dout, cache), 5,
+                       what="affine_norm_relu_backward", case=case)
+        args = [x, w, b, gamma, beta]
+        for k, name in enumerate(names):
+            if norm == "batchnorm" and name == "db":
+                continue  # exactly zero in theory (batch norm removes the bias): noise only
+            def fk(v, k=k):
+                a = list(args)
+                a[k] = v
+                return f(*a, norm_param(norm), norm)[0]
+            num = numeric_gradient(fk, args[k], dout)
+            assert_close(grads[k], num, what=f"affine_norm_relu_backward's {name}", case=case,
+                         tol=TOL_NUMERIC, against="a numeric gradient")

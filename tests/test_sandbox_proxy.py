@@ -1,0 +1,214 @@
+"""The proxy API on benign student code, through real sandboxed workers."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from traitlets.config import Config
+
+from autograder.sandbox import (
+    PROTECTIONS,
+    NotImplementedYet,
+    RemoteRef,
+    Sandbox,
+    SandboxUnavailable,
+    StaleReference,
+    StudentCodeError,
+    StudentTimeout,
+)
+from sandbox_helpers import make_proxy
+
+MODES = ["bwrap", "plain"]
+
+
+@pytest.fixture(scope="module", params=MODES)
+def sub(request):
+    p = make_proxy(request.param)
+    yield p
+    p.close()
+
+
+def test_data_in_data_out(sub):
+    rng = np.random.RandomState(0)
+    x, w, b = rng.randn(3, 4), rng.randn(4, 5), rng.randn(5)
+    out, cache = sub.layers.affine_forward(x, w, b)
+    np.testing.assert_allclose(out, x @ w + b)
+    assert isinstance(cache, tuple) and len(cache) == 3
+    dx, dw, db = sub.layers.affine_backward(np.ones((3, 5)), cache)
+    assert dx.shape == x.shape and dw.shape == w.shape and db.shape == b.shape
+    kinds = sub.layers.kinds()
+    assert kinds["big"] == 2**70 and kinds["c"] == 1 + 2j and kinds[5] == "int key"
+    assert type(kinds["f32"]) is np.float32 and kinds["empty"].shape == (0, 4)
+    assert kinds["nested"][0] == (1, 2) and kinds["c64"].dtype == np.complex64
+    assert sub.layers.echo(1, (2, 3), k=[None]) == ((1, (2, 3)), {"k": [None]})
+
+
+def test_objects_stay_in_the_worker(sub):
+    x, w, b = np.ones((2, 3)), np.ones((3, 4)), np.zeros(4)
+    out, cache = sub.layers.affine_forward_obj(x, w, b)
+    assert isinstance(cache, RemoteRef) and "Cache" in repr(cache)
+    np.testing.assert_array_equal(cache.x, x)  # attribute get returns data
+    dx, dw, db = sub.layers.affine_backward(np.ones((2, 4)), cache)  # handle passed back
+    np.testing.assert_allclose(dw, np.full((3, 4), 2.0))
+    assert isinstance(sub.layers.object_array(), RemoteRef)  # object dtype never travels as data
+    with pytest.raises(TypeError):
+        sub.layers.echo(object())  # the grader cannot send arbitrary objects either
+
+
+def test_model_and_solver(sub):
+    net = sub.classifiers.fc_net.TwoLayerNet(input_dim=4, hidden_dim=6, num_classes=3)
+    params = net.params
+    assert set(params) == {"W1", "b1", "W2", "b2"} and params["W1"].shape == (4, 6)
+    params["W1"] = np.zeros((4, 6))
+    net.params = params
+    np.testing.assert_array_equal(net.params["W1"], 0)
+    X, y = np.random.RandomState(1).randn(5, 4), np.array([0, 1, 2, 0, 1])
+    loss, grads = net.loss(X, y)
+    assert isinstance(loss, float) and np.isclose(loss, np.log(3))
+    assert net.loss(X).shape == (5, 3)
+    net.reg = 0.5
+    assert net.reg == 0.5
+    solver = sub.classifiers.fc_net.Solver(net, {"X_train": X, "y_train": y}, num_epochs=3)
+    solver.train()
+    assert len(solver.loss_history) == 3
+    assert isinstance(solver.model, RemoteRef)
+
+
+def test_not_implemented_and_tracebacks(sub):
+    with pytest.raises(NotImplementedYet) as ei:
+        sub.layers.relu_forward(np.ones(3))
+    assert "relu_forward is not implemented yet" in str(ei.value)
+    with pytest.raises(StudentCodeError) as ei:
+        sub.layers.bad_value(np.ones((2, 2)))
+    e = ei.value
+    assert e.exc_type == "ValueError" and "shape (2, 2) is wrong" in e.message
+    assert e.function == "cs231n.layers.bad_value"
+    assert "cs231n/layers.py" in e.student_traceback and "in helper" in e.student_traceback
+    assert "worker.py" not in e.student_traceback and "/opt/" not in e.student_traceback
+    with pytest.raises(StudentCodeError) as ei:
+        sub.broken_syntax.f()
+    assert ei.value.exc_type == "SyntaxError" and "broken_syntax.py" in ei.value.student_traceback
+    with pytest.raises(StudentCodeError) as ei:
+        sub.layers.does_not_exist(1)
+    assert ei.value.exc_type == "AttributeError"
+    assert sub.ping()["handles"] >= 0  # the loop survived all of it
+
+
+def test_in_place_changes_are_mirrored(sub):
+    bn_param = {"mode": "train"}
+    x = np.arange(6.0).reshape(3, 2)
+    sub.layers.running_update(x, bn_param)
+    np.testing.assert_allclose(bn_param["running_mean"], 0.1 * x.mean(axis=0))
+    sub.layers.running_update(x, bn_param=bn_param)
+    np.testing.assert_allclose(bn_param["running_mean"], 0.19 * x.mean(axis=0))
+    z = np.array([-1.0, 2.0])
+    sub.layers.inplace_relu(z)
+    np.testing.assert_array_equal(z, [0.0, 2.0])  # student modified its input in place: visible here
+
+
+def test_stdout_is_captured_not_mixed(sub):
+    assert sub.layers.chatty(3) == 3
+    assert "line 2" in sub.last_stdout and sub.last_stdout_bytes > 0
+    assert sub.layers.chatty(5000) == 5000
+    assert len(sub.last_stdout) <= 4096 and "line 4999" in sub.last_stdout
+
+
+def test_put_exec_and_fetch(sub):
+    ref = sub.put({"a": np.arange(3)})
+    assert isinstance(ref, RemoteRef) and len(ref) == 1
+    assert np.array_equal(ref["a"], np.arange(3))
+    ref["b"] = 5
+    assert sub.fetch(ref)["b"] == 5
+    ns = sub.exec("import numpy as np\nv = np.arange(4).sum()\n", filename="<cell 1>")
+    assert ns["v"] == 6
+    with pytest.raises(StudentCodeError) as ei:
+        sub.exec("1/0", namespace=ns, filename="<cell 2>")
+    assert ei.value.exc_type == "ZeroDivisionError" and "<cell 2>" in ei.value.student_traceback
+
+
+def test_restart_invalidates_old_references():
+    p = make_proxy("plain", call_timeout=1.0)
+    with p:
+        _, cache = p.layers.affine_forward_obj(np.ones((1, 2)), np.ones((2, 2)), np.zeros(2))
+        with pytest.raises(StudentTimeout):
+            p.attacks.spin()
+        with pytest.raises(StaleReference):
+            p.layers.affine_backward(np.ones((1, 2)), cache)
+        assert p.layers.echo(1) == ((1,), {})
+        assert p.restarts == 1
+
+
+def test_submission_time_budget():
+    with make_proxy("plain", call_timeout=5.0, submission_timeout=1.0) as p:
+        with pytest.raises(StudentTimeout):
+            p.attacks.spin()
+        with pytest.raises(StudentTimeout, match="total time budget"):
+            p.layers.echo(1)
+
+
+def test_config_traits_and_protections():
+    c = Config()
+    c.Sandbox.memory_limit_mb = 1024
+    c.Sandbox.call_timeout = 3.5
+    c.Sandbox.use_bwrap = False
+    sb = Sandbox(config=c)
+    assert sb.memory_limit_mb == 1024 and sb.call_timeout == 3.5
+    for name in ("call_timeout", "submission_timeout", "memory_limit_mb", "cpu_time_limit", "max_processes",
+                 "max_file_size_mb", "require_isolation", "use_bwrap", "extra_readonly_paths"):
+        trait = sb.traits()[name]
+        assert trait.metadata.get("config") and trait.help, name
+    prot = sb.protections()
+    assert set(prot) == set(PROTECTIONS)
+    assert prot["separate_process"] and not prot["filesystem_isolated"] and not prot["no_network"]
+    with pytest.raises(SandboxUnavailable, match="filesystem_isolated"):
+        Sandbox(config=c, require_isolation=True).start("tests/fixtures/sandbox/basic")
+
+
+def test_bwrap_protections_all_on_when_available():
+    from sandbox_helpers import bwrap_reason
+    reason = bwrap_reason()
+    if reason:
+        pytest.skip(reason)
+    sb = Sandbox(require_isolation=True)
+    prot = sb.protections()
+    import os
+    expected = {p: True for p in PROTECTIONS}
+    if os.geteuid() != 0:
+        pytest.skip("not root: unprivileged bwrap (no dedicated worker uid)")
+    assert prot == expected
+
+
+def test_startup_and_round_trip_speed():
+    with make_proxy("bwrap") as p:
+        t0 = time.perf_counter()
+        p.ping()
+        startup = time.perf_counter() - t0
+        x = np.ones((4, 4))
+        n = 300
+        t0 = time.perf_counter()
+        for _ in range(n):
+            p.layers.echo(x)
+        rt = (time.perf_counter() - t0) / n
+        print(f"\nworker start-up {startup * 1000:.0f} ms, round trip {rt * 1e6:.0f} us")
+        assert startup < 3.0  # generous: 2 shared cores; measured ~0.25 s when idle
+        assert rt < 0.005
+
+
+def test_released_references_are_freed_in_the_worker():
+    import gc
+    with make_proxy("plain") as p:
+        base = p.ping()["handles"]
+        refs = [p.layers.affine_forward_obj(np.ones((1, 2)), np.ones((2, 2)), np.zeros(2))[1] for _ in range(5)]
+        assert p.ping()["handles"] == base + 5
+        del refs
+        gc.collect()
+        p.ping()  # carries the releases
+        assert p.ping()["handles"] == base
+
+
+def test_missing_bwrap_is_explicit():
+    with pytest.raises(SandboxUnavailable, match="bubblewrap not found"):
+        Sandbox(use_bwrap=True, bwrap_path="/nonexistent/bwrap").protections()
+    prot = Sandbox(use_bwrap="auto", bwrap_path="/nonexistent/bwrap").protections()
+    assert prot["separate_process"] and not prot["filesystem_isolated"]
