@@ -1,0 +1,76 @@
+"""The reference classifiers train on the embedded digits with the reference Solver.
+
+Hyperparameters are those of ``autograder.reference_training`` (the ones
+``make demo`` uses). Run with ``pytest -s`` to see accuracies and times.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.reference_training import CONFIGS, train_model, train_reference_models
+from cs231n.data_utils import get_digits_data
+
+MIN_VAL_ACC = 0.90
+MAX_SECONDS = 45.0  # budget 60 s on 2 shared cores; typical runs take < 15 s
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return get_digits_data()
+
+
+def _accuracy(model, X, y):
+    return float(np.mean(np.argmax(model.loss(X), axis=1) == y))
+
+
+@pytest.mark.parametrize("kind", ["fc_net", "cnn"])
+def test_reference_model_reaches_validation_accuracy(kind, digits):
+    model, solver, seconds = train_model(kind, digits, seed=0)
+    val_acc = _accuracy(model, digits["X_val"], digits["y_val"])
+    test_acc = _accuracy(model, digits["X_test"], digits["y_test"])
+    print("\n[%s] %s: val acc %.3f, test acc %.3f, %.1f s (%d epochs)"
+          % (kind, type(model).__name__, val_acc, test_acc, seconds,
+             CONFIGS[kind]["solver"]["num_epochs"]))
+    assert val_acc >= MIN_VAL_ACC
+    assert val_acc == pytest.approx(solver.best_val_acc)
+    assert test_acc >= MIN_VAL_ACC - 0.05
+    assert seconds < MAX_SECONDS
+    # Training must make progress: the loss falls well below log(10).
+    assert np.mean(solver.loss_history[-10:]) < 0.5 * np.log(10)
+
+
+@pytest.mark.parametrize("kind", ["fc_net", "cnn"])
+def test_reference_model_overfits_50_samples(kind, digits):
+    small = {
+        "X_train": digits["X_train"][:50], "y_train": digits["y_train"][:50],
+        "X_val": digits["X_val"], "y_val": digits["y_val"],
+    }
+    model, solver, seconds = train_model(kind, small, seed=0, num_epochs=20,
+                                         batch_size=25, lr_decay=1.0,
+                                         optim_config={"learning_rate": 2e-3})
+    train_acc = _accuracy(model, small["X_train"], small["y_train"])
+    print("\n[%s] overfit 50 samples: final train acc %.3f, history max %.3f, %.1f s"
+          % (kind, solver.train_acc_history[-1], max(solver.train_acc_history), seconds))
+    # The Solver swaps in the best *validation* parameters; the last epoch's
+    # training accuracy is the overfitting measure.
+    assert solver.train_acc_history[-1] == 1.0
+    assert train_acc > 0.5
+    assert seconds < MAX_SECONDS
+
+
+def test_train_reference_models_reports_both(capsys):
+    results = train_reference_models(verbose=True, seed=0)
+    out = capsys.readouterr().out
+    with capsys.disabled():
+        print("\ntrain_reference_models:", {
+            k: {m: round(v, 3) for m, v in r.items()} for k, r in results.items()})
+    assert set(results) == {"fc_net", "cnn"}
+    for kind, res in results.items():
+        assert set(res) == {"val_acc", "test_acc", "seconds"}
+        assert res["val_acc"] >= MIN_VAL_ACC, kind
+        assert 0.0 <= res["test_acc"] <= 1.0
+        assert 0.0 < res["seconds"] < MAX_SECONDS, kind
+        assert "[reference %s]" % kind in out
