@@ -13,7 +13,10 @@ import sys
 # missing optional dependency of one command never breaks the others).
 COMMAND_MODULES = [
     "autograder.commands.demo",
+    "autograder.commands.ci",
+    "autograder.commands.check",
     "autograder.commands.grade",
+    "autograder.commands.gradescope",
     "autograder.commands.release",
 ]
 

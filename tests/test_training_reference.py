@@ -48,8 +48,8 @@ def test_reference_model_overfits_50_samples(kind, digits):
         "X_train": digits["X_train"][:50], "y_train": digits["y_train"][:50],
         "X_val": digits["X_val"], "y_val": digits["y_val"],
     }
-    model, solver, seconds = train_model(kind, small, seed=0, num_epochs=20,
-                                         batch_size=25, lr_decay=1.0,
+    model, solver, seconds = train_model(kind, small, seed=0, num_epochs=40,
+                                         batch_size=10, lr_decay=1.0,
                                          optim_config={"learning_rate": 2e-3})
     train_acc = _accuracy(model, small["X_train"], small["y_train"])
     print("\n[%s] overfit 50 samples: final train acc %.3f, history max %.3f, %.1f s"

@@ -484,6 +484,24 @@ def _check_svm_loss():
     return _check_loss("svm_loss", svm_loss)
 
 
+def _set_params(model, seed, weight_scale):
+    """Overwrite a model's parameters with seeded values of the same shapes.
+
+    The gradient checks then test the loss and gradients, whatever order the
+    constructor drew its random weights in.
+    """
+    rs = _rng(seed)
+    for name in sorted(model.params):
+        shape = np.shape(model.params[name])
+        if name.startswith("gamma"):
+            value = 1.0 + 0.1 * rs.randn(*shape)
+        elif name.startswith("beta") or name.startswith("b"):
+            value = 0.1 * rs.randn(*shape)
+        else:
+            value = weight_scale * rs.randn(*shape)
+        model.params[name] = value.astype(np.float64)
+
+
 def _check_net_gradients(prefix, model, X, y, tol=NET_GRAD_TOL):
     loss, grads = model.loss(X, y)
     results = []
@@ -504,6 +522,9 @@ def _check_fc_net():
     N, D, H1, H2, C = 2, 15, 20, 30, 10
     X = np.random.randn(N, D)
     y = np.random.randint(C, size=(N,))
+    rs = _rng(0)
+    X_grad = rs.randn(4, D)
+    y_grad = rs.randint(C, size=(4,))
     results = []
     for reg in (0.0, 3.14):
         model = FullyConnectedNet([H1, H2], input_dim=D, num_classes=C, reg=reg,
@@ -511,7 +532,8 @@ def _check_fc_net():
         loss, _ = model.loss(X, y)
         results.append(_scalar("fc_net initial loss (reg=%g)" % reg, loss,
                                PUBLISHED["fc_net_loss"][reg], VALUE_TOL))
-        results.append(_check_net_gradients("fc_net (reg=%g)" % reg, model, X, y))
+        _set_params(model, 0, 5e-2)
+        results.append(_check_net_gradients("fc_net (reg=%g)" % reg, model, X_grad, y_grad))
     scores = model.loss(X)
     results.append(_line("fc_net test-time scores", np.shape(scores) == (N, C),
                          "model.loss(X) returns shape %s, should be %s"
@@ -761,9 +783,12 @@ def _check_fc_net_normalization():
         extra = [k for k in ("gamma3", "beta3") if k in model.params]
         results.append(_line("fc_net_normalization (%s) parameters" % normalization,
                              len(have) == 4 and not extra,
+                             "gamma1, beta1, gamma2, beta2 and none for the output layer"
+                             if len(have) == 4 and not extra else
                              "has %s%s; should have gamma1, beta1, gamma2, beta2 and none for "
                              "the output layer" % (", ".join(have) or "none of them",
                                                    (", " + ", ".join(extra)) if extra else "")))
+        _set_params(model, 0, 5e-2)
         results.append(_check_net_gradients("fc_net_normalization (%s)" % normalization,
                                             model, X, y))
     return _all_pass(results)
@@ -831,6 +856,7 @@ def _check_fc_net_dropout():
         np.random.seed(231)
         model = FullyConnectedNet([H1, H2], input_dim=D, num_classes=C, weight_scale=5e-2,
                                   dtype=np.float64, dropout=keep, seed=123)
+        _set_params(model, 0, 5e-2)
         results.append(_check_net_gradients("fc_net_dropout (keep %g)" % keep, model, X, y))
         plain = FullyConnectedNet([H1, H2], input_dim=D, num_classes=C, weight_scale=5e-2,
                                   dtype=np.float64)
@@ -931,7 +957,9 @@ def _check_three_layer_convnet():
               "W3": (7, C), "b3": (C,)}
     got = {k: tuple(np.shape(v)) for k, v in model.params.items()}
     results.append(_line("three_layer_convnet parameter shapes", got == shapes,
-                         "got %s, should be %s" % (got, shapes)))
+                         "W1 %s, W2 %s, W3 %s and their biases" % (shapes["W1"], shapes["W2"],
+                                                                   shapes["W3"])
+                         if got == shapes else "got %s, should be %s" % (got, shapes)))
     if got != shapes:
         return False
     loss, _ = model.loss(X, y)
@@ -946,6 +974,7 @@ def _check_three_layer_convnet():
     model = ThreeLayerConvNet(input_dim=input_dim, num_filters=3, filter_size=3,
                               hidden_dim=7, num_classes=C, weight_scale=1e-1, reg=0.1,
                               dtype=np.float64)
+    _set_params(model, 0, 1e-1)
     results.append(_check_net_gradients("three_layer_convnet", model, X, y))
     return _all_pass(results)
 

@@ -1,0 +1,338 @@
+"""A Gradescope autograder zip for one assignment.
+
+Gradescope unzips the bundle into ``/autograder/source``, runs ``setup.sh``
+once (as root, on its Ubuntu image) to build the image, then for every
+submission runs ``/autograder/run_autograder`` with the student's files in
+``/autograder/submission``; the score is read from
+``/autograder/results/results.json``.
+
+The bundle holds the course root the grader needs and nothing else::
+
+    setup.sh, run_autograder        Gradescope's two entry points
+    requirements.lock, pyproject.toml, autograder/     the framework (pinned)
+    nbgrader_config.py              the course's sandbox limits and options
+    grading_tests/<a>/              hidden suites
+    solutions/<a>/                  reference package (trusted side only)
+    source/<a>/                     source notebooks: the parts and their points
+    release/<a>/cs231n/             stubbed package: the skeleton that loose
+                                    uploaded files (``layers.py`` ...) are put into
+
+``run_autograder`` takes every path from ``$AUTOGRADER_GS_ROOT`` (default
+``/autograder``), so it runs the same way in a local copy of Gradescope's
+layout. It copies the submission into a private work folder, grades it with
+``autograder grade`` into that folder, and only then installs the grader's
+``results.json`` into the results folder (removing whatever was there), so
+the final file is always the grader's own. Student code runs only in the
+sandbox, which mounts neither the results folder nor the course.
+
+``python -m autograder.gradescope_bundle place SUBMISSION DEST --skeleton DIR``
+is the "copy the submission into place" step of ``run_autograder``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import stat
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.paths import PACKAGE_DIR, course_root, grading_tests_dir, solutions_dir, source_dir
+
+PACKAGE = "cs231n"
+SKIP_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".git", ".github",
+                       "__MACOSX", ".venv", "venv"})
+SKIP_SUFFIXES = (".pyc", ".pyo", ".db", ".sqlite", ".sqlite3")
+ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed timestamps: the same inputs give the same zip
+PYTORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+SETUP_SH = r"""#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image
+# (Ubuntu base image). It installs bubblewrap (the sandbox), Python 3.11 and
+# the pinned Python dependencies of requirements.lock into $AUTOGRADER_GS_ROOT/venv.
+set -euo pipefail
+GS_ROOT="${AUTOGRADER_GS_ROOT:-/autograder}"
+SOURCE="$GS_ROOT/source"
+VENV="$GS_ROOT/venv"
+export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
+
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends bubblewrap util-linux ca-certificates
+
+PY311="$(command -v python3.11 || true)"
+if [ -z "$PY311" ]; then
+  if ! apt-get install -y -qq --no-install-recommends python3.11 python3.11-venv; then
+    # not in this image's archive: the deadsnakes PPA has it for every Ubuntu LTS
+    apt-get install -y -qq --no-install-recommends software-properties-common gpg-agent
+    add-apt-repository -y ppa:deadsnakes/ppa
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends python3.11 python3.11-venv
+  fi
+  PY311="$(command -v python3.11)"
+fi
+
+"$PY311" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet --extra-index-url __PYTORCH_CPU_INDEX__ \
+    -r "$SOURCE/requirements.lock"
+"$VENV/bin/python" -m pip install --quiet --no-deps "$SOURCE"
+chmod -R a+rX "$VENV"   # the sandbox's unprivileged worker uid runs this interpreter
+"$VENV/bin/python" -c "import autograder.runner, numpy, torch; print('autograder ready')"
+"""
+
+RUN_AUTOGRADER = r"""#!/usr/bin/env bash
+# Gradescope runs this (as root) once per submission: the student's files are in
+# $GS_ROOT/submission, the grader writes $GS_ROOT/results/results.json.
+# Every path derives from $AUTOGRADER_GS_ROOT (default /autograder) so the same
+# script runs in a local copy of that layout (tests/test_gradescope_bundle.py).
+set -uo pipefail
+GS_ROOT="${AUTOGRADER_GS_ROOT:-/autograder}"
+SOURCE="$GS_ROOT/source"
+SUBMISSION="$GS_ROOT/submission"
+RESULTS="$GS_ROOT/results"
+ASSIGNMENT="__ASSIGNMENT__"
+
+if [ -n "${AUTOGRADER_GS_PYTHON:-}" ]; then PY="$AUTOGRADER_GS_PYTHON"
+elif [ -x "$GS_ROOT/venv/bin/python" ]; then PY="$GS_ROOT/venv/bin/python"
+else PY="$(command -v python3)"; fi
+
+# The framework and course come from the bundle; nothing of the submission is
+# ever on the grader's import path (-P: no script/cwd directory on sys.path).
+export AUTOGRADER_COURSE_ROOT="$SOURCE" PYTHONPATH="$SOURCE" MPLBACKEND=Agg
+
+mkdir -p "$RESULTS"
+rm -f "$RESULTS/results.json"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/autograder-work.XXXXXX")"
+chmod 700 "$WORK"
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+publish() {  # install the grader's results.json (atomically) as the only results file
+  cp "$1" "$RESULTS/.results.json.tmp" && mv -f "$RESULTS/.results.json.tmp" "$RESULTS/results.json"
+}
+
+fallback() {  # grading could not run: say so in a valid results.json instead of a score
+  "$PY" -P - "$1" "$WORK/fallback.json" <<'PYEOF'
+import json, sys
+msg = ("The autograder could not grade this submission (a problem of the grader, not a score "
+       "of your work): " + sys.argv[1] + " Please tell the course staff.")
+json.dump({"score": 0.0, "output": msg, "visibility": "visible", "stdout_visibility": "hidden",
+           "tests": []}, open(sys.argv[2], "w"), indent=2)
+PYEOF
+  publish "$WORK/fallback.json"
+}
+
+echo "autograder: grading $SUBMISSION ($ASSIGNMENT) with $PY"
+if ! "$PY" -P -m autograder.gradescope_bundle place "$SUBMISSION" "$WORK/submission" \
+     --skeleton "$SOURCE/release/$ASSIGNMENT"; then
+  fallback "the submission could not be copied into place."
+  exit 1
+fi
+
+# AUTOGRADER_GS_EXTRA_ARGS: extra options for `autograder grade` (e.g. --part ID, limits).
+# shellcheck disable=SC2086
+"$PY" -P -m autograder.cli grade "$WORK/submission" --assignment "$ASSIGNMENT" \
+    -o "$WORK/results.json" ${AUTOGRADER_GS_EXTRA_ARGS:-}
+status=$?
+if [ "$status" -eq 0 ] && [ -s "$WORK/results.json" ]; then
+  publish "$WORK/results.json"
+  exit 0
+fi
+fallback "autograder grade exited with status $status."
+exit 1
+"""
+
+
+@dataclass
+class Bundle:
+    path: Path
+    members: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+
+class BundleError(Exception):
+    """The bundle cannot be built (a missing part of the course)."""
+
+
+def framework_root() -> Path:
+    """The checkout holding this package, ``pyproject.toml`` and ``requirements.lock``."""
+    return PACKAGE_DIR.parent
+
+
+def _files(base: Path) -> list[Path]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in sorted(filenames):
+            if not name.endswith(SKIP_SUFFIXES):
+                out.append(Path(dirpath) / name)
+    return out
+
+
+def _add(zf: zipfile.ZipFile, arcname: str, data: bytes, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(arcname, ZIP_DATE)
+    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, data)
+
+
+def bundle_files(assignment: str, root: Path) -> dict[str, bytes | Path]:
+    """``{name in the zip: file path or bytes}`` for the assignment's bundle."""
+    from autograder.release import student_packages
+
+    fw = framework_root()
+    files: dict[str, bytes | Path] = {}
+    for name in ("pyproject.toml", "requirements.lock"):
+        src = fw / name if (fw / name).is_file() else root / name
+        if not src.is_file():
+            raise BundleError(f"{name} not found in {fw} or {root}")
+        files[name] = src
+    for f in _files(PACKAGE_DIR):
+        files[f"autograder/{f.relative_to(PACKAGE_DIR).as_posix()}"] = f
+    if (root / "nbgrader_config.py").is_file():
+        files["nbgrader_config.py"] = root / "nbgrader_config.py"
+    for label, base in (("grading_tests", grading_tests_dir(assignment, root)),
+                        ("solutions", solutions_dir(assignment, root)),
+                        ("source", source_dir(assignment, root))):
+        if not base.is_dir():
+            if label == "source":  # no notebooks: parts come from the tests' markers
+                continue
+            raise BundleError(f"no {label} for {assignment}: {base} does not exist")
+        for f in _files(base):
+            files[f"{label}/{assignment}/{f.relative_to(base).as_posix()}"] = f
+    for package, tree in student_packages(assignment, root).items():
+        for rel, data in tree.items():
+            files[f"release/{assignment}/{package}/{rel}"] = data
+    return files
+
+
+def build_bundle(assignment: str = "assignment2", output: Path | str = "autograder.zip",
+                 root: Path | None = None) -> Bundle:
+    """Write the Gradescope autograder zip for ``assignment`` of the course at ``root``."""
+    root = Path(root) if root else course_root()
+    files = bundle_files(assignment, root)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".part")
+    members = []
+    with zipfile.ZipFile(tmp, "w") as zf:
+        _add(zf, "setup.sh", SETUP_SH.replace("__PYTORCH_CPU_INDEX__", PYTORCH_CPU_INDEX).encode(),
+             executable=True)
+        _add(zf, "run_autograder", RUN_AUTOGRADER.replace("__ASSIGNMENT__", assignment).encode(),
+             executable=True)
+        members += ["setup.sh", "run_autograder"]
+        for name in sorted(files):
+            src = files[name]
+            data = src if isinstance(src, bytes) else src.read_bytes()
+            _add(zf, name, data, executable=not isinstance(src, bytes) and os.access(src, os.X_OK)
+                 and name.startswith("autograder/"))
+            members.append(name)
+    tmp.replace(output)
+    return Bundle(path=output, members=members)
+
+
+# -- "copy the submission into place" (run by run_autograder) -------------------
+
+def place_submission(submission: Path, dest: Path, skeleton: Path | None = None,
+                     package: str = PACKAGE) -> list[str]:
+    """Copy what the student handed in to ``dest`` so that ``dest/<package>/`` is their package.
+
+    * a folder holding ``<package>/__init__.py`` somewhere (an upload of the
+      package, a GitHub repository) is copied as it is (the folder holding the
+      package becomes ``dest``);
+    * a zip of one is unpacked (safely) first;
+    * loose files (``layers.py``, ``fc_net.py`` ...) are put into their places
+      in a copy of ``skeleton/<package>`` (the released package) by file name.
+
+    Symbolic links are never followed out of the submission. Returns notes
+    (what was done) for the log.
+    """
+    from autograder.submission import SubmissionError, find_package_root, safe_extract
+
+    submission, dest = Path(submission), Path(dest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    notes: list[str] = []
+    staging = dest.with_name(dest.name + ".staging")
+    if staging.exists():
+        shutil.rmtree(staging)
+    _copy_tree(submission, staging)
+    for z in sorted(staging.glob("*.zip")):
+        try:
+            safe_extract(z, staging / z.stem)
+            notes.append(f"unpacked {z.name}")
+        except (SubmissionError, zipfile.BadZipFile) as e:
+            notes.append(f"ignored {z.name}: {e}")
+    try:
+        pkg_root = find_package_root(staging, package)
+        where = pkg_root.relative_to(staging).as_posix()
+        shutil.move(str(pkg_root), str(dest))
+        notes.append(f"grading the {package}/ package found in {where}/ of the submission")
+    except SubmissionError:
+        skel_pkg = Path(skeleton) / package if skeleton else None
+        if skel_pkg is None or not skel_pkg.is_dir():
+            staging.rename(dest)
+            notes.append(f"no {package}/ package in the submission and no skeleton to place files into")
+            return notes
+        shutil.copytree(skel_pkg, dest / package)
+        by_name: dict[str, list[Path]] = {}
+        for f in _files(dest / package):
+            by_name.setdefault(f.name, []).append(f)
+        for f in _files(staging):
+            targets = by_name.get(f.name, [])
+            if f.suffix == ".py" and len(targets) == 1 and not f.is_symlink():
+                shutil.copyfile(f, targets[0])
+                notes.append(f"placed {f.relative_to(staging)} at "
+                             f"{targets[0].relative_to(dest)}")
+        shutil.rmtree(staging)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return notes
+
+
+def _copy_tree(src: Path, dest: Path) -> None:
+    """Copy ``src`` without caches, VCS data, or symbolic links that leave it."""
+    src = src.resolve()
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        skipped = set()
+        for name in names:
+            full = Path(directory) / name
+            if name in SKIP_DIRS or name.endswith((".pyc", ".pyo")):
+                skipped.add(name)
+            elif full.is_symlink():
+                target = full.resolve()
+                if not (target == src or src in target.parents):
+                    skipped.add(name)
+        return skipped
+
+    if src.is_dir():
+        shutil.copytree(src, dest, symlinks=True, ignore=ignore)
+    elif src.is_file():  # a single uploaded file
+        dest.mkdir(parents=True)
+        shutil.copy2(src, dest / src.name)
+    else:
+        dest.mkdir(parents=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m autograder.gradescope_bundle")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    q = sub.add_parser("place", help="copy a submission into place (run by run_autograder)")
+    q.add_argument("submission", type=Path)
+    q.add_argument("dest", type=Path)
+    q.add_argument("--skeleton", type=Path, default=None, help="release/<a>/ holding the stubbed package")
+    args = p.parse_args(argv)
+    for note in place_submission(args.submission, args.dest, args.skeleton):
+        print(f"autograder: {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
