@@ -53,3 +53,39 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Released notebooks carry no outputs or execution counts (nbgrader's ClearOutput,
 # part of GenerateAssignment's preprocessors); the leak check verifies it.
 c.ClearOutput.remove_metadata_fields = {"collapsed", "scrolled", "execution"}
+
+# --- autograder: autograde integration ---------------------------------------
+# `nbgrader autograde` grades with the hidden suites (grading_tests/<a>/), runs
+# notebooks in a sandboxed kernel, and closes the holes plain nbgrader leaves
+# open. See autograder/nbgrader_integration/.
+from autograder.nbgrader_integration import exclude_overwriting as _student_files  # noqa: E402
+from autograder.nbgrader_integration.hidden_suite_grades import HiddenSuiteGrades  # noqa: E402
+from autograder.nbgrader_integration.restore_graded_cells import RestoreGradedCells  # noqa: E402
+from autograder.nbgrader_integration.sandboxed_execute import SandboxedExecute  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern,
+    LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
+)
+
+# Files students edit (every solutions/<a>/ .py with a solution region) are
+# graded as submitted: never replaced by, nor filled in from, the instructor's copy.
+c.Autograde.exclude_overwriting = _student_files(COURSE_ROOT)
+
+# Sanitize: nbgrader's defaults, with deleted/edited graded cells put back first
+# (OverwriteCells aborts the whole submission on a graded cell whose flags were changed).
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreGradedCells,
+    OverwriteCells, CheckCellMetadata,
+]
+# Autograde: notebooks run in the sandboxed kernel (ipykernel inside bubblewrap,
+# unix sockets); the hidden suites score the graded cells right before SaveAutoGrades.
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    HiddenSuiteGrades, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+]
+c.Execute.timeout = 300           # seconds per notebook cell (training cells)
+c.SandboxedKernelManager.slot = 0  # kernel uid = Sandbox.worker_uid_base + slot
+c.HiddenSuiteGrades.slot = 0       # hidden-suite workers run one after the kernel, same uid is fine
+c.HiddenSuiteGrades.results_directory = ".autograder/results"
+# --- end autograder: autograde integration -----------------------------------

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -205,7 +206,7 @@ _DRIVER = textwrap.dedent(r'''
                         signal.setitimer(signal.ITIMER_REAL, 0)
             status = "ok" if passed else "failed"
         except NotImplementedError as exc:
-            status, message = "not_implemented", not_implemented_message(exc)
+            status, message = "not_implemented", str(exc).strip() or not_implemented_message(exc)
         except PartTimeout:
             status, message = "timeout", "still running after %g seconds (an endless loop?)" % part_timeout
         except KeyboardInterrupt:
@@ -318,6 +319,10 @@ def run_checks(
 # --------------------------------------------------------------------------- text output
 
 
+# The stubs' message: "<function> is not implemented yet (cs231n/<file>.py)".
+_STUB = re.compile(r"^(?P<function>\S+) is not implemented yet \((?P<file>[^)]+)\)")
+
+
 def _fmt_points(x: float) -> str:
     return f"{x:g}"
 
@@ -343,10 +348,14 @@ class TablePrinter:
     def result(self, r: PartResult) -> None:
         pts = f"{_fmt_points(r.earned)}/{_fmt_points(r.points)}"
         label = STATUS_LABEL.get(r.status, r.status)
+        if r.status == NOT_IMPLEMENTED:
+            stub = _STUB.match(r.message)
+            if stub:  # which function blocks the part, and where it is
+                label += f": {stub['function']} ({stub['file']})"
         self.write(f"{r.part:<{self.width}}  {pts:>7}  {label}")
         indent = " " * (self.width + 11)
         if r.status == NOT_IMPLEMENTED:
-            if self.verbose:
+            if self.verbose or not _STUB.match(r.message):
                 self.write(indent + r.message)
             return
         if r.status in (ERROR, TIMEOUT, NOT_RUN) and r.message:

@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "autograder.commands.ci",
     "autograder.commands.check",
     "autograder.commands.grade",
+    "autograder.commands.grade_all",
     "autograder.commands.gradescope",
     "autograder.commands.release",
 ]

@@ -184,66 +184,30 @@ def acquire_slot(base: int, count: int):
         time.sleep(0.2)
 
 
-def _graded_cells_preprocessor():
-    """An nbgrader preprocessor that writes a GradingResult into the graded cells."""
-    from nbformat.v4 import new_output
-    from nbgrader import utils
-    from nbgrader.preprocessors import NbGraderPreprocessor
-
-    class HiddenSuiteResults(NbGraderPreprocessor):
-        """Writes each part's feedback and score (a plain float) into the graded cell
-        with its grade_id, from the results JSON of the hidden suite (``results_file``)."""
-
-        results_file = Unicode("", help="GradingResult JSON of this submission.").tag(config=True)
-
-        def preprocess(self, nb, resources):
-            from autograder.results import GradingResult
-
-            self._result = GradingResult.load(Path(self.results_file))
-            self._parts = {p.grade_id: p for p in self._result.parts}
-            return super().preprocess(nb, resources)
-
-        def preprocess_cell(self, cell, resources, index):
-            if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
-                return cell, resources
-            gid = cell.metadata["nbgrader"]["grade_id"]
-            part = self._parts.get(gid)
-            if part is None:
-                text = f"{gid}: no hidden test scored this part\n"
-                score = 0.0
-            else:
-                text = part.feedback + "\n"
-                score = part.score
-            if self._result.errors:
-                text = "\n".join(self._result.errors) + "\n" + text
-            cell.outputs = [
-                new_output("stream", name="stdout", text=text),
-                new_output("execute_result", data={"text/plain": repr(round(float(score), 6))},
-                           execution_count=None),
-            ]
-            return cell, resources
-
-    return HiddenSuiteResults
-
-
-def _nbgrader_config(root: Path, db_url: str, job: dict, results_file: Path | None) -> Config:
+def _nbgrader_config(root: Path, db_url: str, job: dict, slot: int) -> Config:
+    """The course's nbgrader config for one job: private gradebook, own sandbox slot,
+    and (unless ``execute_notebooks``) nbgrader's Execute preprocessor switched off."""
     from autograder.config import load_course_config
+    from autograder.nbgrader_integration.hidden_suite_grades import HiddenSuiteGrades
 
     config = Config(load_course_config(root))
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.db_url = db_url
-    if results_file is not None:
+    config.HiddenSuiteGrades.slot = slot
+    config.SandboxedKernelManager.slot = slot
+    if job.get("parts") is not None:
+        config.HiddenSuiteGrades.parts = list(job["parts"])
+    if not job.get("execute_notebooks"):
+        config.Execute.enabled = False  # also SandboxedExecute (a subclass): the hidden suite scores
+    # the graded cells must be scored by the hidden suite whatever the course file says
+    pps = list(config.Autograde.get("autograde_preprocessors", []) or [])
+    if not any(isinstance(pp, type) and issubclass(pp, HiddenSuiteGrades) for pp in pps):
         from nbconvert.preprocessors import ClearMetadataPreprocessor
-        from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,
-                                            LimitOutput, SaveAutoGrades)
-
-        hidden = _graded_cells_preprocessor()
-        config.HiddenSuiteResults.results_file = str(results_file)
-        # nbgrader's autograde pipeline with the hidden suite's results in place of Execute
-        config.Autograde.autograde_preprocessors = [
-            hidden, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
-        ]
+        from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute,
+                                            IgnorePattern, LimitOutput, SaveAutoGrades)
+        config.Autograde.autograde_preprocessors = [  # nbgrader's defaults + the hidden suite
+            Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, HiddenSuiteGrades,
+            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     return config
 
 
@@ -288,25 +252,11 @@ def grade_one(job: dict) -> dict:
             db_path = tmp / "gradebook.db"
             shutil.copyfile(job["snapshot"], db_path)
             db_url = f"sqlite:///{db_path}"
-            results_file = None
-            hidden = None
-            if not job.get("execute_notebooks"):
-                from autograder.config import load_course_config
-                from autograder.runner import grade_submission
-
-                hidden = grade_submission(
-                    submission_dir(root, assignment, student), assignment,
-                    sandbox_config=load_course_config(root), parts=job.get("parts"),
-                    root=root, slot=slot)
-                results_file = tmp / "results.json"
-                hidden.save(results_file)
-            out.update(_run_nbgrader_autograde(root, assignment, student, db_url, job, results_file))
+            with _quiet():
+                out.update(_run_nbgrader_autograde(root, assignment, student, db_url, job, slot))
             if out.get("nbgrader_ok"):
                 out.update(_read_back(db_url, assignment, student))
                 out["ok"] = True
-            if hidden is not None:
-                out["hidden_errors"] = hidden.errors
-                out["protections_off"] = sorted(k for k, v in hidden.protections.items() if not v)
     except BaseException as e:  # noqa: BLE001 -- a job reports, never raises
         out["error"] = f"{type(e).__name__}: {e}"
         out["traceback"] = traceback.format_exc(limit=8)
@@ -314,11 +264,21 @@ def grade_one(job: dict) -> dict:
     return out
 
 
-def _run_nbgrader_autograde(root, assignment, student, db_url, job, results_file) -> dict:
+@contextlib.contextmanager
+def _quiet():
+    """pytest's progress dots and nbgrader's log stay out of the parent's progress bar."""
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
+def _run_nbgrader_autograde(root, assignment, student, db_url, job, slot) -> dict:
+    t0 = time.perf_counter()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    config = _nbgrader_config(root, db_url, job, results_file)
+    config = _nbgrader_config(root, db_url, job, slot)
     old_cwd = os.getcwd()
     os.chdir(root)  # nbgrader resolves relative paths and runs hooks from the course root
     try:
@@ -327,17 +287,21 @@ def _run_nbgrader_autograde(root, assignment, student, db_url, job, results_file
         res = api.autograde(assignment, student, force=True, create=True)
     finally:
         os.chdir(old_cwd)
-    out = {"nbgrader_ok": bool(res.get("success"))}
+    out = {"nbgrader_ok": bool(res.get("success")), "autograde_seconds": time.perf_counter() - t0}
     if not res.get("success"):
         out["error"] = _summarise_nbgrader_error(res)
     return out
 
 
 def _summarise_nbgrader_error(res: dict) -> str:
+    """The most telling line of nbgrader's log: the last exception raised, else the last error."""
+    import re
+
     text = (res.get("error") or "") + "\n" + (res.get("log") or "")
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    interesting = [ln for ln in lines if "Error" in ln or "error" in ln or "No " in ln]
-    pick = interesting[-1] if interesting else (lines[-1] if lines else "nbgrader autograde failed")
+    exc = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception|Invalid\w*)\b.*:", ln)]
+    errs = [ln for ln in lines if "[ERROR]" in ln and "see the" not in ln]
+    pick = (exc or errs or lines or ["nbgrader autograde failed"])[-1]
     return "nbgrader autograde failed: " + pick[:300]
 
 
@@ -379,8 +343,16 @@ def write_grades(gb, assignment: str, student: str, data: dict) -> None:
     AssignLatePenalties write); manual scores a grader entered are kept."""
     from datetime import datetime
 
+    import warnings
+
     ts = datetime.fromisoformat(data["timestamp"]) if data.get("timestamp") else None
     gb.update_or_create_student(student)
+    with warnings.catch_warnings():  # nbgrader's own add_submission trips SQLAlchemy's autoflush warning
+        warnings.simplefilter("ignore")
+        _write_grades(gb, assignment, student, data, ts)
+
+
+def _write_grades(gb, assignment, student, data, ts) -> None:
     if ts is not None:
         gb.update_or_create_submission(assignment, student, timestamp=ts)
     else:

@@ -57,8 +57,16 @@ def not_implemented_message(exc: BaseException) -> str:
 
 
 def _not_implemented_handler(shell, etype, value, tb, tb_offset=None):
-    # IPython shows the returned list of lines as the traceback: one line only.
-    return [not_implemented_message(value)]
+    # IPython ignores what a custom handler returns when the error happens
+    # while the cell runs, so show the one line ourselves as the cell's error
+    # "traceback" (in Jupyter, ipykernel sends it as the cell's error output;
+    # in a terminal IPython prints it).
+    stb = [not_implemented_message(value)]
+    try:
+        shell._showtraceback(etype, value, stb)
+    except Exception:  # an IPython without _showtraceback: print the line instead
+        print(stb[0])
+    return stb
 
 
 def limit_threads(threads=1):
@@ -90,15 +98,16 @@ def setup_notebook(figsize=(10.0, 8.0), threads=1):
     - threads: Number of BLAS / PyTorch threads (None: leave the defaults).
       Import torch before calling this to limit PyTorch too.
 
-    Returns True when an IPython shell was configured, False outside IPython.
+    Outside IPython (no running shell) it does nothing. Returns None, so a
+    notebook cell ending with this call shows no output.
     """
     try:
         from IPython import get_ipython
     except ImportError:  # plain Python without IPython installed
-        return False
+        return None
     shell = get_ipython()
     if shell is None:
-        return False
+        return None
 
     shell.set_custom_exc((NotImplementedError,), _not_implemented_handler)
 
@@ -116,4 +125,4 @@ def setup_notebook(figsize=(10.0, 8.0), threads=1):
     np.set_printoptions(precision=5, linewidth=100)
     if threads is not None:
         limit_threads(threads)
-    return True
+    return None

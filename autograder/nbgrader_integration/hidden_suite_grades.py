@@ -1,0 +1,169 @@
+"""Score the notebook's graded cells with the hidden test suites.
+
+In ``nbgrader autograde`` (after ``Execute``, before ``SaveAutoGrades``) this
+preprocessor grades the student's autograded folder -- which holds their
+``cs231n/`` -- with :func:`autograder.runner.grade_submission` (the hidden
+pytest suite in this trusted process, student code in sandboxed workers), once
+per student and assignment, and then sets the outputs of every autograder-test
+cell to exactly:
+
+* a ``stdout`` stream with the part's feedback (one line a hidden test, the
+  reason for every lost point, never hidden test code), and
+* an ``execute_result`` whose ``text/plain`` is the plain float score,
+
+which nbgrader's partial-credit rule (``nbgrader.utils.determine_grade``)
+turns into the cell's grade. Whatever the notebook's own execution printed in
+that cell (a ``False``, a negative number, a warning on stderr, nothing at all
+because of a ``skip-execution`` tag) is discarded: only the hidden suite scores.
+
+Results are cached per folder in this process and saved outside the student's
+folder as ``<course root>/<results_directory>/<student>/<assignment>.json``
+with a fingerprint of the submission, the hidden suite and the reference; a
+saved result is reused only while that fingerprint is unchanged.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from nbformat import from_dict
+from nbformat.notebooknode import NotebookNode
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Int, List, Unicode
+
+from autograder.results import GradingResult
+
+FINGERPRINT_IGNORE = {"__pycache__", ".ipynb_checkpoints"}
+
+
+def is_autograder_test(cell) -> bool:
+    """A code cell nbgrader grades by its output (grade, not solution)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _hash_tree(h, base: Path, label: str, skip_suffixes=(".pyc", ".ipynb")) -> None:
+    if not base.exists():
+        h.update(f"{label}:missing\0".encode())
+        return
+    for root, dirs, files in os.walk(base):
+        dirs[:] = sorted(d for d in dirs if d not in FINGERPRINT_IGNORE)
+        for name in sorted(files):
+            if name.endswith(skip_suffixes):
+                continue
+            path = Path(root) / name
+            h.update(f"{label}:{path.relative_to(base).as_posix()}\0".encode())
+            try:
+                h.update(path.read_bytes() if not path.is_symlink() else b"symlink")
+            except OSError:
+                h.update(b"unreadable")
+            h.update(b"\0")
+
+
+class HiddenSuiteGrades(NbGraderPreprocessor):
+    """Set each autograder-test cell's outputs from the hidden suite's result."""
+
+    course_root = Unicode("", help="The course root holding grading_tests/ and solutions/ "
+                                   "(default: CourseDirectory.root).").tag(config=True)
+    results_directory = Unicode(os.path.join(".autograder", "results"),
+                                help="Where grading results are saved, relative to the course root "
+                                     "(never inside a student's folder).").tag(config=True)
+    reuse_saved_results = Bool(True, help="Reuse a saved result when the submission, hidden suite and "
+                                          "reference are unchanged (fingerprint).").tag(config=True)
+    slot = Int(0, help="Sandbox slot of the grading workers (uid Sandbox.worker_uid_base + slot).").tag(config=True)
+    parts = List(Unicode(), allow_none=True, default_value=None,
+                 help="Grade only these grade_ids (others score 0); default all.").tag(config=True)
+
+    _memory: dict = {}  # (folder, fingerprint) -> GradingResult, for the life of the process
+
+    # ------------------------------------------------------------------ where
+    def _root(self) -> Path:
+        if self.course_root:
+            return Path(self.course_root).resolve()
+        return Path(CourseDirectory(config=self.config).root).resolve()
+
+    def fingerprint(self, folder: Path, assignment: str, root: Path) -> str:
+        h = hashlib.sha256()
+        _hash_tree(h, folder, "submission")
+        _hash_tree(h, root / "grading_tests" / assignment, "tests")
+        _hash_tree(h, root / "solutions" / assignment, "reference")
+        for nb in sorted((root / "source" / assignment).glob("*.ipynb")):  # points live there
+            h.update(nb.name.encode() + b"\0" + nb.read_bytes())
+        h.update(json.dumps(sorted(self.parts) if self.parts is not None else None).encode())
+        return h.hexdigest()
+
+    # ------------------------------------------------------------------ grading
+    def result_for(self, folder: Path, student: str, assignment: str) -> GradingResult:
+        """The hidden suite's result for ``folder`` (graded once, then cached)."""
+        from autograder.runner import grade_submission
+
+        root = self._root()
+        folder = Path(folder).resolve()
+        fp = self.fingerprint(folder, assignment, root)
+        key = (str(folder), fp)
+        if key in self._memory:
+            return self._memory[key]
+        saved = root / self.results_directory / student / f"{assignment}.json"
+        if self.reuse_saved_results and saved.is_file():
+            try:
+                data = json.loads(saved.read_text())
+                if data.get("fingerprint") == fp:
+                    result = GradingResult.from_dict(data["result"])
+                    self.log.info("Reusing the hidden-suite result saved in %s", saved)
+                    self._memory[key] = result
+                    return result
+            except (ValueError, KeyError, TypeError):
+                pass
+        self.log.info("Running the hidden suite of %s on %s", assignment, folder)
+        result = grade_submission(folder, assignment, sandbox_config=self.config, parts=self.parts,
+                                  root=root, slot=self.slot)
+        self.log.info("Hidden suite: %.2f / %.2f points in %.1f s", result.score, result.max_score,
+                      result.execution_time)
+        off = [k for k, v in result.protections.items() if not v]
+        if off:
+            self.log.warning("Sandbox protections off on this machine: %s", ", ".join(off))
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        tmp = saved.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps({"fingerprint": fp, "result": result.to_dict()}, indent=1))
+        tmp.replace(saved)
+        self._memory[key] = result
+        return result
+
+    # ------------------------------------------------------------------ cells
+    def preprocess(self, nb: NotebookNode, resources: dict):
+        if not any(is_autograder_test(c) for c in nb.cells):
+            return nb, resources
+        info = resources["nbgrader"]
+        folder = resources.get("metadata", {}).get("path") or os.getcwd()
+        result = self.result_for(Path(folder), info["student"], info["assignment"])
+        for cell in nb.cells:
+            if is_autograder_test(cell):
+                self.set_outputs(cell, result)
+        return nb, resources
+
+    @staticmethod
+    def score_for(cell, result: GradingResult) -> tuple[float, str]:
+        """(points for the cell, feedback text) from the hidden suite's result."""
+        meta = cell.metadata["nbgrader"]
+        gid, points = meta["grade_id"], float(meta.get("points", 0) or 0)
+        try:
+            part = result.part(gid)
+        except KeyError:
+            return 0.0, f"{gid}: 0 / {points:g} points\n  (no hidden test scored this part)"
+        fraction = part.score / part.max_points if part.max_points > 0 else 0.0
+        score = round(min(max(fraction, 0.0), 1.0) * points, 6)
+        text = part.feedback
+        if result.errors:
+            text += "\n" + "\n".join(f"  {e}" for e in result.errors)
+        return score, text
+
+    def set_outputs(self, cell, result: GradingResult) -> None:
+        score, text = self.score_for(cell, result)
+        cell.outputs = [
+            from_dict({"output_type": "stream", "name": "stdout", "text": text + "\n"}),
+            from_dict({"output_type": "execute_result", "execution_count": cell.get("execution_count"),
+                          "metadata": {}, "data": {"text/plain": repr(float(score))}}),
+        ]

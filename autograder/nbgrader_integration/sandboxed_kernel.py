@@ -1,0 +1,167 @@
+"""A Jupyter kernel manager whose ipykernel runs inside the project's sandbox.
+
+``nbgrader autograde`` executes every submitted notebook. With a plain kernel
+that code runs as the grader: it could read ``gradebook.db``, ``source/``,
+``grading_tests/`` and other students' folders, or use the network.
+:class:`SandboxedKernelManager` starts ipykernel the way the grading workers
+are started (:class:`autograder.sandbox.Sandbox`: bubblewrap namespaces,
+unprivileged uid ``worker_uid_base + slot``, rlimits, cgroups), on a private
+copy of the notebook's folder mounted at ``/submission``.
+
+The sandbox has its own network namespace, so the kernel talks ZeroMQ over
+unix sockets (``transport='ipc'``) in a private directory bound into the
+sandbox at the same path; interrupts are sent as messages (signals do not
+cross bubblewrap).
+
+The limits are the ``Sandbox`` traits of ``nbgrader_config.py``
+(``c.Sandbox.memory_limit_mb``...); ``c.Sandbox.require_isolation = True``
+refuses to start a kernel without every protection.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Int, List, Unicode, default
+
+from autograder.sandbox.launcher import SANDBOX_SUBMISSION, Sandbox, WorkerProcess
+from autograder.sandbox.limits import CgroupSet, Limits, count_processes_of, make_preexec
+
+MiB = 1024 * 1024
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """An ``AsyncKernelManager`` that launches ipykernel in the bubblewrap sandbox."""
+
+    slot = Int(0, help="Sandbox slot of the kernel: when grading as root it runs as uid "
+                       "Sandbox.worker_uid_base + slot.").tag(config=True)
+    kernel_module = Unicode("ipykernel_launcher",
+                            help="Module run with `python -m` inside the sandbox.").tag(config=True)
+    copy_ignore = List(Unicode(), default_value=["__pycache__", "*.pyc", ".ipynb_checkpoints"],
+                       help="Patterns not copied into the kernel's private working folder.").tag(config=True)
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "ipc"
+
+    @default("cache_ports")
+    def _default_cache_ports(self) -> bool:
+        return False
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._private: Path | None = None
+        self._cgroups = CgroupSet()
+        self.sandbox = Sandbox(parent=self)
+        self.protections: dict[str, bool] = {}
+
+    # ------------------------------------------------------------------ start
+    async def _async_pre_start_kernel(self, **kw):
+        if self._private is None:
+            self._private = Path(tempfile.mkdtemp(prefix="autograder-kernel-"))
+            ipc = self._private / "ipc"
+            ipc.mkdir(mode=0o700)
+            # the kernel (not the grader) creates the sockets: absolute paths, bound
+            # at the same place inside the sandbox
+            self.ip = str(ipc / "kernel")
+            self.connection_file = str(ipc / "kernel.json")
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        sb = self.sandbox
+        plan = sb._plan()
+        sb.check_requirements(plan)
+        self.protections = dict(plan["protections"])
+        off = [k for k, v in self.protections.items() if not v]
+        if off:
+            self.log.warning("sandboxed kernel: protections off on this machine: %s", ", ".join(off))
+
+        cwd = Path(kw.pop("cwd", None) or os.getcwd()).resolve()
+        work = self._private / "work"
+        if work.exists():
+            shutil.rmtree(work)
+        shutil.copytree(cwd, work, symlinks=True, ignore=shutil.ignore_patterns(*self.copy_ignore))
+        tmp = self._private / "tmp"
+        tmp.mkdir(exist_ok=True)
+        ipc = Path(self.connection_file).parent
+
+        uid = gid = None
+        if plan["drop_uid"]:
+            uid = gid = sb.worker_uid_base + self.slot
+            for p in [work, tmp, ipc, Path(self.connection_file), *work.rglob("*")]:
+                try:
+                    os.chown(p, uid, gid, follow_symlinks=False)
+                except OSError:
+                    pass
+
+        argv = kernel_cmd[kernel_cmd.index("-f"):] if "-f" in kernel_cmd else ["-f", self.connection_file]
+        inner = [sb.python, "-B", "-m", self.kernel_module, *argv]
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "NUMEXPR_NUM_THREADS": "1",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        }
+        if plan["bwrap"]:
+            home = "/tmp"
+            cmd = WorkerProcess(sb, work, self.slot, plan)._bwrap_command(work, uid, gid)
+            sep = cmd.index("--")
+            tail = len(cmd) - 1 - cmd[::-1].index(sb.python)  # the worker's command line
+            # bwrap makes missing parents 0700 root: make the way to the sockets traversable
+            extra = ["--perms", "0755", "--dir", str(ipc.parent),
+                     "--bind", str(ipc), str(ipc), "--unsetenv", "JPY_PARENT_PID"]
+            cmd = cmd[:sep] + extra + cmd[sep:tail] + inner
+            kw["cwd"] = str(self._private)
+            # a signal to bwrap does not reach the kernel: interrupt with a message
+            if self.kernel_spec is not None:
+                self.kernel_spec.interrupt_mode = "message"
+        else:  # no namespaces here: at least a private copy, rlimits and a clean environment
+            home = str(tmp)
+            cmd = inner
+            kw["cwd"] = str(work)
+        env.update(HOME=home, TMPDIR=home, MPLCONFIGDIR=home, IPYTHONDIR=f"{home}/.ipython",
+                   JUPYTER_RUNTIME_DIR=f"{home}/.jupyter-runtime")
+        kw["env"] = env
+
+        mem = sb.memory_limit_mb * MiB if sb.memory_limit_mb > 0 else None
+        nproc = sb.max_processes if sb.max_processes > 0 else None
+        if nproc and not plan["is_root"]:
+            nproc += count_processes_of(os.getuid()) + 8
+        if sb.use_cgroups and any(plan["cgroups"].values()):
+            self._cgroups = CgroupSet.create(mem, (sb.max_processes + 8) if sb.max_processes > 0 else None)
+        limits = Limits(memory_bytes=mem, cpu_seconds=sb.cpu_time_limit or None, max_processes=nproc,
+                        file_size_bytes=(sb.max_file_size_mb * MiB) or None,
+                        open_files=sb.max_open_files or None)
+        kw["preexec_fn"] = make_preexec(limits, self._cgroups.procs_files, plan["nproc_applies"])
+        self.log.debug("sandboxed kernel command: %s", cmd)
+        await super()._async_launch_kernel(cmd, **kw)
+
+    # ------------------------------------------------------------------ cleanup
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            self._cgroups.remove()
+            if self._private is not None:
+                _rmtree(self._private)
+                self._private = None
+
+    cleanup_resources = _async_cleanup_resources  # AsyncKernelManager binds the base function
+
+
+def _rmtree(path: Path) -> None:
+    def onerror(func, p, exc_info):  # files the kernel made read-only
+        try:
+            os.chmod(os.path.dirname(p), stat.S_IRWXU)
+            func(p)
+        except OSError:
+            pass
+
+    shutil.rmtree(path, onerror=onerror)

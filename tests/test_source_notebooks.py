@@ -1,0 +1,376 @@
+"""The nbgrader source notebooks of assignment 2 and their public checks.
+
+* Structure (fast): every notebook is valid nbformat 4 with nbgrader metadata
+  nbgrader accepts; one locked autograder-test cell per graded part, whose
+  source is the two-line ``check_part`` call; grade ids unique across the
+  assignment; points as in the parts table, 100 autograded points in total;
+  inline questions are manually graded markdown answer cells.
+* Execution (slow): each source notebook runs top to bottom in a real
+  ``python3`` kernel with the reference package (``solutions/assignment2``
+  first on the kernel's PYTHONPATH), without errors, and every public check
+  it runs says OK. The execution times are printed (``pytest -s`` shows them).
+* ``setup_notebook()``: a ``NotImplementedError`` shows as one line, without
+  a traceback.
+* ``cs231n.checks``: the public checks pass on the reference and fail on
+  typical mistakes.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+from nbgrader.nbgraderformat import MetadataValidator
+
+from autograder.paths import solutions_dir, source_dir
+
+ASSIGNMENT = "assignment2"
+SOURCE_DIR = source_dir(ASSIGNMENT)
+REFERENCE_DIR = solutions_dir(ASSIGNMENT)
+
+# The graded parts: {notebook: {part: points}} (autograded total: 100).
+EXPECTED_PARTS = {
+    "FullyConnectedNets": {
+        "affine_forward": 2, "affine_backward": 3, "relu_forward": 1, "relu_backward": 1,
+        "softmax_loss": 2, "svm_loss": 2, "fc_net": 8, "sgd_momentum": 2,
+        "nesterov_momentum": 2, "adagrad": 2, "rmsprop": 2, "adam": 3, "fc_net_accuracy": 4,
+    },
+    "BatchNormalization": {
+        "batchnorm_forward": 3, "batchnorm_backward": 3, "batchnorm_backward_alt": 2,
+        "layernorm_forward": 2, "layernorm_backward": 2, "affine_norm_relu": 2,
+        "fc_net_normalization": 3,
+    },
+    "Dropout": {"dropout_forward": 2, "dropout_backward": 2, "fc_net_dropout": 2},
+    "ConvolutionalNetworks": {
+        "conv_forward_naive": 3, "conv_backward_naive": 4, "max_pool_forward_naive": 2,
+        "max_pool_backward_naive": 3, "three_layer_convnet": 4, "convnet_accuracy": 4,
+        "spatial_batchnorm_forward": 2, "spatial_batchnorm_backward": 2,
+        "spatial_groupnorm_forward": 3, "spatial_groupnorm_backward": 3,
+    },
+    "PyTorch": {
+        "torch_flatten": 1, "torch_two_layer_fc": 2, "torch_three_layer_convnet": 3,
+        "torch_train_model": 3, "torch_best_model": 4,
+    },
+}
+NOTEBOOKS = list(EXPECTED_PARTS)
+GRADED_SOURCE = re.compile(
+    r"\A# Graded part: (?P<part>\w+) \((?P<points>\d+) points\)\. Hidden tests grade this "
+    r"part when you submit; this cell runs its public check\.\n"
+    r"check_part\(\"(?P=part)\"\)\Z"
+)
+CHECK_LINE = re.compile(r"^\S.*: (OK|FAILED) \(.*\)$")
+TOTAL_BUDGET_SECONDS = 600  # all five notebooks together
+EXECUTION_TIMES: dict[str, float] = {}
+
+
+def _read(name):
+    return nbformat.read(str(SOURCE_DIR / (name + ".ipynb")), as_version=4)
+
+
+def _nbgrader(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def _is_autograder_test(cell):
+    meta = _nbgrader(cell)
+    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+
+
+def _is_manual_answer(cell):
+    meta = _nbgrader(cell)
+    return cell.cell_type == "markdown" and meta.get("grade") and meta.get("solution")
+
+
+def _kernel_env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(REFERENCE_DIR)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+    )
+    # The arrays are small: one BLAS/OpenMP thread is faster, and much faster
+    # when other processes share the cores.
+    env["OMP_NUM_THREADS"] = "1"
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    env["MKL_NUM_THREADS"] = "1"
+    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    return env
+
+
+def _execute(nb, cwd, allow_errors=False, timeout=600):
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            allow_errors=allow_errors,
+                            resources={"metadata": {"path": str(cwd)}})
+    client.execute(env=_kernel_env())
+    return nb
+
+
+def _stream_text(cell, name="stdout"):
+    return "".join(o.get("text", "") for o in cell.outputs
+                   if o.output_type == "stream" and o.get("name") == name)
+
+
+# --------------------------------------------------------------------------
+# Structure
+# --------------------------------------------------------------------------
+
+
+def test_parts_table_matches_checks_module():
+    from cs231n.checks import PARTS
+
+    expected = {part: (nb, pts) for nb, parts in EXPECTED_PARTS.items()
+                for part, pts in parts.items()}
+    assert PARTS == expected
+    assert sum(points for _, points in PARTS.values()) == 100
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_format(name):
+    nb = _read(name)
+    nbformat.validate(nb)
+    assert nb.nbformat == 4
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    validator = MetadataValidator()
+    for cell in nb.cells:
+        validator.validate_cell(cell)
+        if cell.cell_type == "code":
+            assert cell.outputs == [], "saved with outputs: %s" % cell.id
+            assert cell.execution_count is None
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_setup_cell(name):
+    nb = _read(name)
+    sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    first_code = next(c.source for c in nb.cells if c.cell_type == "code")
+    assert "%load_ext autoreload" in first_code and "%autoreload 2" in first_code
+    assert "setup_notebook()" in first_code
+    assert "from cs231n.checks import check_part" in first_code
+    assert "get_digits_data()" in sources
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "get_CIFAR10_data(" in markdown
+
+
+def test_graded_cells_across_the_assignment():
+    grade_ids = []
+    autograded = {}
+    manual_points = 0
+    for name in NOTEBOOKS:
+        nb = _read(name)
+        found = {}
+        for cell in nb.cells:
+            meta = _nbgrader(cell)
+            if meta.get("grade_id"):
+                grade_ids.append(meta["grade_id"])
+            if _is_autograder_test(cell):
+                assert meta["locked"] is True
+                assert meta["schema_version"] == 3
+                match = GRADED_SOURCE.match(cell.source)
+                assert match, "graded cell source not in the two-line form:\n" + cell.source
+                assert match["part"] == meta["grade_id"]
+                assert int(match["points"]) == meta["points"]
+                found[meta["grade_id"]] = meta["points"]
+            elif _is_manual_answer(cell):
+                assert meta["points"] == 1
+                assert "### BEGIN SOLUTION" in cell.source
+                assert "### END SOLUTION" in cell.source
+                manual_points += meta["points"]
+            elif meta.get("solution"):  # a code cell the student fills in
+                assert cell.cell_type == "code" and not meta.get("grade")
+                assert "### BEGIN SOLUTION" in cell.source
+        assert found == EXPECTED_PARTS[name], name
+        # parts appear in the order of the table
+        order = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if _is_autograder_test(c)]
+        assert order == list(EXPECTED_PARTS[name]), name
+        autograded.update(found)
+    assert len(grade_ids) == len(set(grade_ids)), "grade ids must be unique across the assignment"
+    assert sum(autograded.values()) == 100
+    assert manual_points >= 5  # the inline questions, graded by hand, outside the 100
+
+
+# --------------------------------------------------------------------------
+# setup_notebook()
+# --------------------------------------------------------------------------
+
+
+def test_setup_notebook_outside_ipython_does_nothing():
+    from cs231n.notebook import setup_notebook
+
+    assert setup_notebook() is None
+
+
+def test_not_implemented_error_is_one_line(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("from cs231n.notebook import setup_notebook\nsetup_notebook()"),
+        nbformat.v4.new_code_cell(
+            "def affine_forward(x, w, b):\n"
+            "    raise NotImplementedError("
+            "\"x is not implemented yet (cs231n/layers.py)\")\n"
+            "affine_forward(1, 2, 3)"),
+        nbformat.v4.new_code_cell("# YOUR CODE HERE\nraise NotImplementedError()"),
+        nbformat.v4.new_code_cell(
+            "import cs231n.layers\n"
+            "from cs231n.checks import check_part\n"
+            "def stub(x, w, b):\n"
+            "    raise NotImplementedError("
+            "\"affine_forward is not implemented yet (cs231n/layers.py)\")\n"
+            "cs231n.layers.affine_forward = stub\n"
+            "check_part('affine_forward')"),
+        nbformat.v4.new_code_cell("print('still running')"),
+    ]
+    _execute(nb, tmp_path, allow_errors=True, timeout=120)
+    setup, stub_cell, empty_cell, check_cell, last = nb.cells
+    assert not [o for o in setup.outputs if o.output_type == "error"]
+
+    def single_line(cell):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert len(cell.outputs) == 1 and len(errors) == 1, cell.outputs
+        traceback = errors[0].traceback
+        assert len(traceback) == 1, traceback
+        line = traceback[0]
+        assert "\n" not in line and "Traceback" not in line and "File " not in line
+        assert errors[0].ename == "NotImplementedError"
+        return line
+
+    assert single_line(stub_cell) == (
+        "NotImplementedError: x is not implemented yet (cs231n/layers.py). "
+        "Fill in the TODO in that file, then re-run this cell.")
+    assert "YOUR CODE HERE" in single_line(empty_cell)
+    assert single_line(check_cell) == (
+        "NotImplementedError: affine_forward is not implemented yet (cs231n/layers.py). "
+        "Fill in the TODO in that file, then re-run this cell.")
+    assert _stream_text(last) == "still running\n"
+
+
+# --------------------------------------------------------------------------
+# The public checks (in process, on the reference package)
+# --------------------------------------------------------------------------
+
+
+def test_check_part_rejects_unknown_parts():
+    from cs231n.checks import check_part
+
+    with pytest.raises(KeyError):
+        check_part("no_such_part")
+
+
+@pytest.mark.parametrize("part", ["affine_forward", "affine_backward", "fc_net", "adam",
+                                  "batchnorm_forward", "dropout_forward",
+                                  "conv_backward_naive", "spatial_groupnorm_backward"])
+def test_public_check_passes_on_reference(part, capsys):
+    from cs231n.checks import check_part
+
+    assert check_part(part) is True
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and all(CHECK_LINE.match(line) and ": OK (" in line for line in lines), lines
+
+
+def _batchnorm_eps_outside_sqrt(x, gamma, beta, bn_param):
+    mode = bn_param["mode"]
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
+    D = x.shape[1]
+    rm = bn_param.get("running_mean", np.zeros(D))
+    rv = bn_param.get("running_var", np.zeros(D))
+    if mode == "train":
+        mu, var = x.mean(0), x.var(0)
+        out = gamma * (x - mu) / (np.sqrt(var) + eps) + beta
+        rm = momentum * rm + (1 - momentum) * mu
+        rv = momentum * rv + (1 - momentum) * var
+    else:
+        out = gamma * (x - rm) / (np.sqrt(rv) + eps) + beta
+    bn_param["running_mean"], bn_param["running_var"] = rm, rv
+    return out, None
+
+
+def _dropout_not_inverted(x, dropout_param):
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+    if dropout_param["mode"] == "train":
+        mask = np.random.rand(*x.shape) < dropout_param["p"]
+        return x * mask, (dropout_param, mask)
+    return x, (dropout_param, None)
+
+
+def _relu_backward_wrong(dout, cache):
+    return dout * (cache >= -0.5)
+
+
+def _adam_t_after(w, dw, config=None):
+    config = dict(config or {})
+    for key, value in (("learning_rate", 1e-3), ("beta1", 0.9), ("beta2", 0.999),
+                       ("epsilon", 1e-8), ("t", 0)):
+        config.setdefault(key, value)
+    m = config["beta1"] * config["m"] + (1 - config["beta1"]) * dw
+    v = config["beta2"] * config["v"] + (1 - config["beta2"]) * dw ** 2
+    t = config["t"]  # bug: t used before it is incremented
+    m_hat, v_hat = m / (1 - config["beta1"] ** t), v / (1 - config["beta2"] ** t)
+    config.update(m=m, v=v, t=t + 1)
+    return w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"]), config
+
+
+@pytest.mark.parametrize("module, name, buggy, part", [
+    ("layers", "batchnorm_forward", _batchnorm_eps_outside_sqrt, "batchnorm_forward"),
+    ("layers", "dropout_forward", _dropout_not_inverted, "dropout_forward"),
+    ("layers", "relu_backward", _relu_backward_wrong, "relu_backward"),
+    ("optim", "adam", _adam_t_after, "adam"),
+])
+def test_public_check_fails_on_typical_mistakes(module, name, buggy, part, monkeypatch, capsys):
+    import importlib
+
+    from cs231n.checks import check_part
+
+    monkeypatch.setattr(importlib.import_module("cs231n." + module), name, buggy)
+    assert check_part(part) is False
+    out = capsys.readouterr().out
+    assert ": FAILED (" in out
+    assert all(CHECK_LINE.match(line) for line in out.splitlines()), out
+
+
+# --------------------------------------------------------------------------
+# Execution of the source notebooks (slow)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_source_notebook_executes(name, tmp_path):
+    nb = _read(name)
+    start = time.time()
+    _execute(nb, tmp_path)  # raises CellExecutionError on the first error
+    seconds = time.time() - start
+    EXECUTION_TIMES[name] = seconds
+    print("\n%s executed in %.1f s" % (name, seconds))
+
+    errors = [(c.id, o.ename) for c in nb.cells if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"]
+    assert not errors
+    checked = []
+    for cell in nb.cells:
+        if not _is_autograder_test(cell):
+            continue
+        part = cell.metadata["nbgrader"]["grade_id"]
+        lines = _stream_text(cell).splitlines()
+        assert lines, "the check of %s printed nothing" % part
+        for line in lines:
+            assert CHECK_LINE.match(line), "%s: unexpected output line %r" % (part, line)
+            assert ": OK (" in line, "%s: %s" % (part, line)
+        results = [o for o in cell.outputs if o.output_type == "execute_result"]
+        assert results and results[0]["data"]["text/plain"] == "True", part
+        checked.append(part)
+    assert checked == list(EXPECTED_PARTS[name])
+
+
+@pytest.mark.slow
+def test_source_notebooks_total_time():
+    if set(EXECUTION_TIMES) != set(NOTEBOOKS):
+        pytest.skip("needs all test_source_notebook_executes runs in this session")
+    total = sum(EXECUTION_TIMES.values())
+    print("\nsource notebooks: " + ", ".join("%s %.1f s" % kv for kv in EXECUTION_TIMES.items())
+          + "; total %.1f s" % total)
+    assert total < TOTAL_BUDGET_SECONDS
