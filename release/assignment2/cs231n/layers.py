@@ -1,0 +1,596 @@
+"""Layers of CS231n assignment 2: one forward and one backward function a layer.
+
+Every forward function takes its inputs (and, where the layer has them,
+weights and a parameter dict) and returns ``(out, cache)``; the matching
+backward function takes the upstream derivative ``dout`` (shaped like ``out``)
+and that ``cache`` and returns the derivatives with respect to the inputs, in
+the order the forward function takes them.
+
+Each function holds one solution region (the student's part); everything
+outside the regions is given to students.
+"""
+import numpy as np
+
+
+# --------------------------------------------------------------------------
+# Affine (fully connected) layer
+# --------------------------------------------------------------------------
+
+
+def affine_forward(x, w, b):
+    """Computes the forward pass for an affine (fully connected) layer.
+
+    The input x has shape (N, d_1, ..., d_k) and contains a minibatch of N
+    examples, where each example x[i] has shape (d_1, ..., d_k). We will
+    reshape each input into a vector of dimension D = d_1 * ... * d_k, and
+    then transform it to an output vector of dimension M.
+
+    Inputs:
+    - x: A numpy array containing input data, of shape (N, d_1, ..., d_k)
+    - w: A numpy array of weights, of shape (D, M)
+    - b: A numpy array of biases, of shape (M,)
+
+    Returns a tuple of:
+    - out: output, of shape (N, M)
+    - cache: (x, w, b)
+    """
+    out = None
+    # TODO: Implement the affine forward pass. Store the result in out. You
+    # will need to reshape the input into rows.
+    raise NotImplementedError("affine_forward is not implemented yet (cs231n/layers.py)")
+    cache = (x, w, b)
+    return out, cache
+
+
+def affine_backward(dout, cache):
+    """Computes the backward pass for an affine (fully connected) layer.
+
+    Inputs:
+    - dout: Upstream derivative, of shape (N, M)
+    - cache: Tuple of:
+      - x: Input data, of shape (N, d_1, ... d_k)
+      - w: Weights, of shape (D, M)
+      - b: Biases, of shape (M,)
+
+    Returns a tuple of:
+    - dx: Gradient with respect to x, of shape (N, d1, ..., d_k)
+    - dw: Gradient with respect to w, of shape (D, M)
+    - db: Gradient with respect to b, of shape (M,)
+    """
+    x, w, b = cache
+    dx, dw, db = None, None, None
+    # TODO: Implement the affine backward pass.
+    raise NotImplementedError("affine_backward is not implemented yet (cs231n/layers.py)")
+    return dx, dw, db
+
+
+# --------------------------------------------------------------------------
+# ReLU
+# --------------------------------------------------------------------------
+
+
+def relu_forward(x):
+    """Computes the forward pass for a layer of rectified linear units (ReLUs).
+
+    Input:
+    - x: Inputs, of any shape
+
+    Returns a tuple of:
+    - out: Output, of the same shape as x
+    - cache: x
+    """
+    out = None
+    # TODO: Implement the ReLU forward pass.
+    raise NotImplementedError("relu_forward is not implemented yet (cs231n/layers.py)")
+    cache = x
+    return out, cache
+
+
+def relu_backward(dout, cache):
+    """Computes the backward pass for a layer of rectified linear units (ReLUs).
+
+    Input:
+    - dout: Upstream derivatives, of any shape
+    - cache: Input x, of same shape as dout
+
+    Returns:
+    - dx: Gradient with respect to x, of the same shape as dout
+    """
+    dx, x = None, cache
+    # TODO: Implement the ReLU backward pass.
+    raise NotImplementedError("relu_backward is not implemented yet (cs231n/layers.py)")
+    return dx
+
+
+# --------------------------------------------------------------------------
+# Batch normalization
+# --------------------------------------------------------------------------
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    """Forward pass for batch normalization.
+
+    During training the sample mean and (uncorrected) sample variance are
+    computed from minibatch statistics and used to normalize the incoming data.
+    During training we also keep an exponentially decaying running mean of the
+    mean and variance of each feature, and these averages are used to normalize
+    data at test-time.
+
+    At each timestep we update the running averages for mean and variance using
+    an exponential decay based on the momentum parameter:
+
+    running_mean = momentum * running_mean + (1 - momentum) * sample_mean
+    running_var = momentum * running_var + (1 - momentum) * sample_var
+
+    Note that the batch normalization paper suggests a different test-time
+    behavior: they compute sample mean and variance for each feature using a
+    large number of training images rather than using a running average. For
+    this implementation we have chosen to use running averages instead since
+    they do not require an additional estimation step; the torch7
+    implementation of batch normalization also uses running averages.
+
+    Input:
+    - x: Data of shape (N, D)
+    - gamma: Scale parameter of shape (D,)
+    - beta: Shift parameter of shape (D,)
+    - bn_param: Dictionary with the following keys:
+      - mode: 'train' or 'test'; required
+      - eps: Constant for numeric stability (default 1e-5)
+      - momentum: Constant for running mean / variance (default 0.9)
+      - running_mean: Array of shape (D,) giving running mean of features
+      - running_var: Array of shape (D,) giving running variance of features
+
+    Returns a tuple of:
+    - out: of shape (N, D)
+    - cache: A tuple of values needed in the backward pass (train mode only)
+    """
+    mode = bn_param["mode"]
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
+
+    N, D = x.shape
+    running_mean = bn_param.get("running_mean", np.zeros(D, dtype=x.dtype))
+    running_var = bn_param.get("running_var", np.zeros(D, dtype=x.dtype))
+
+    out, cache = None, None
+    # TODO: In "train" mode, compute the minibatch mean and (uncorrected)
+    # variance, normalize the data with them, scale and shift by gamma and
+    # beta, store what the backward pass needs in cache, and update
+    # running_mean and running_var with the momentum rule above.
+    # In "test" mode, normalize with running_mean and running_var instead,
+    # then scale and shift by gamma and beta.
+    raise NotImplementedError("batchnorm_forward is not implemented yet (cs231n/layers.py)")
+
+    # Store the updated running means back into bn_param
+    bn_param["running_mean"] = running_mean
+    bn_param["running_var"] = running_var
+
+    return out, cache
+
+
+def batchnorm_backward(dout, cache):
+    """Backward pass for batch normalization.
+
+    Work through the computation graph of batch normalization one node at a
+    time (on paper first), then backpropagate through each intermediate node.
+
+    Inputs:
+    - dout: Upstream derivatives, of shape (N, D)
+    - cache: Variable of intermediates from batchnorm_forward.
+
+    Returns a tuple of:
+    - dx: Gradient with respect to inputs x, of shape (N, D)
+    - dgamma: Gradient with respect to scale parameter gamma, of shape (D,)
+    - dbeta: Gradient with respect to shift parameter beta, of shape (D,)
+    """
+    dx, dgamma, dbeta = None, None, None
+    # TODO: Implement the backward pass for batch normalization, node by node
+    # through the computation graph of the forward pass.
+    raise NotImplementedError("batchnorm_backward is not implemented yet (cs231n/layers.py)")
+
+    return dx, dgamma, dbeta
+
+
+def batchnorm_backward_alt(dout, cache):
+    """Alternative backward pass for batch normalization.
+
+    Work out the derivatives of the batch normalization backward pass on paper
+    and simplify them as much as possible: the result is a single expression
+    for dx. Takes the same inputs and gives the same outputs as
+    batchnorm_backward.
+
+    Inputs / outputs: Same as batchnorm_backward
+    - dout: Upstream derivatives, of shape (N, D)
+    - cache: Variable of intermediates from batchnorm_forward.
+
+    Returns a tuple of:
+    - dx: Gradient with respect to inputs x, of shape (N, D)
+    - dgamma: Gradient with respect to scale parameter gamma, of shape (D,)
+    - dbeta: Gradient with respect to shift parameter beta, of shape (D,)
+    """
+    dx, dgamma, dbeta = None, None, None
+    # TODO: Implement the backward pass for batch normalization as a
+    # simplified closed-form expression; it should fit in a single statement.
+    raise NotImplementedError("batchnorm_backward_alt is not implemented yet (cs231n/layers.py)")
+
+    return dx, dgamma, dbeta
+
+
+# --------------------------------------------------------------------------
+# Layer normalization
+# --------------------------------------------------------------------------
+
+
+def layernorm_forward(x, gamma, beta, ln_param):
+    """Forward pass for layer normalization.
+
+    During both training and test-time, the incoming data is normalized per
+    data-point, before being scaled by gamma and beta parameters identical to
+    that of batch normalization.
+
+    Note that in contrast to batch normalization, the behavior during train and
+    test-time for layer normalization are identical, and we do not need to
+    keep track of running averages of any sort.
+
+    Input:
+    - x: Data of shape (N, D)
+    - gamma: Scale parameter of shape (D,)
+    - beta: Shift parameter of shape (D,)
+    - ln_param: Dictionary with the following keys:
+        - eps: Constant for numeric stability (default 1e-5)
+
+    Returns a tuple of:
+    - out: of shape (N, D)
+    - cache: A tuple of values needed in the backward pass
+    """
+    out, cache = None, None
+    eps = ln_param.get("eps", 1e-5)
+    # TODO: Implement the training-time forward pass for layer norm.
+    # Normalize the incoming data, and scale and shift the normalized data
+    # using gamma and beta. Store what the backward pass needs in cache.
+    # Hint: this can be done by slightly modifying your training-time
+    # implementation of batch normalization.
+    raise NotImplementedError("layernorm_forward is not implemented yet (cs231n/layers.py)")
+    return out, cache
+
+
+def layernorm_backward(dout, cache):
+    """Backward pass for layer normalization.
+
+    Inputs:
+    - dout: Upstream derivatives, of shape (N, D)
+    - cache: Variable of intermediates from layernorm_forward.
+
+    Returns a tuple of:
+    - dx: Gradient with respect to inputs x, of shape (N, D)
+    - dgamma: Gradient with respect to scale parameter gamma, of shape (D,)
+    - dbeta: Gradient with respect to shift parameter beta, of shape (D,)
+    """
+    dx, dgamma, dbeta = None, None, None
+    # TODO: Implement the backward pass for layer norm.
+    # Hint: this can be done by slightly modifying your training-time
+    # implementation of batch normalization.
+    raise NotImplementedError("layernorm_backward is not implemented yet (cs231n/layers.py)")
+    return dx, dgamma, dbeta
+
+
+# --------------------------------------------------------------------------
+# Dropout
+# --------------------------------------------------------------------------
+
+
+def dropout_forward(x, dropout_param):
+    """Forward pass for inverted dropout.
+
+    Note that this is different from the vanilla version of dropout.
+    Here, p is the probability of keeping a neuron output, as opposed to
+    the probability of dropping a neuron output.
+
+    Inputs:
+    - x: Input data, of any shape
+    - dropout_param: A dictionary with the following keys:
+      - p: Dropout parameter. We keep each neuron output with probability p.
+      - mode: 'test' or 'train'. If the mode is train, then perform dropout;
+        if the mode is test, then just return the input.
+      - seed: Seed for the random number generator. Passing seed makes this
+        function deterministic, which is needed for gradient checking but not
+        in real networks.
+
+    Outputs:
+    - out: Array of the same shape as x.
+    - cache: tuple (dropout_param, mask). In training mode, mask is the dropout
+      mask (same shape as x) that was used to multiply the input; in test
+      mode, mask is None.
+    """
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+
+    mask = None
+    out = None
+
+    # TODO: In "train" mode, draw a mask that keeps each unit with
+    # probability p and scales the kept units by 1 / p (inverted dropout),
+    # store it in mask and apply it to x. In "test" mode, return the input
+    # unchanged.
+    raise NotImplementedError("dropout_forward is not implemented yet (cs231n/layers.py)")
+
+    cache = (dropout_param, mask)
+    out = out.astype(x.dtype, copy=False)
+
+    return out, cache
+
+
+def dropout_backward(dout, cache):
+    """Backward pass for inverted dropout.
+
+    Inputs:
+    - dout: Upstream derivatives, of any shape
+    - cache: (dropout_param, mask) from dropout_forward.
+
+    Returns:
+    - dx: Gradient with respect to x, of the same shape as dout
+    """
+    dropout_param, mask = cache
+    mode = dropout_param["mode"]
+
+    dx = None
+    # TODO: Implement the backward pass for inverted dropout: in "train" mode
+    # use the mask from the forward pass; in "test" mode the layer is the
+    # identity.
+    raise NotImplementedError("dropout_backward is not implemented yet (cs231n/layers.py)")
+    return dx
+
+
+# --------------------------------------------------------------------------
+# Convolution and pooling (naive implementations)
+# --------------------------------------------------------------------------
+
+
+def conv_forward_naive(x, w, b, conv_param):
+    """A naive implementation of the forward pass for a convolutional layer.
+
+    The input consists of N data points, each with C channels, height H and
+    width W. We convolve each input with F different filters, where each filter
+    spans all C channels and has height HH and width WW.
+
+    Input:
+    - x: Input data of shape (N, C, H, W)
+    - w: Filter weights of shape (F, C, HH, WW)
+    - b: Biases, of shape (F,)
+    - conv_param: A dictionary with the following keys:
+      - 'stride': The number of pixels between adjacent receptive fields in the
+        horizontal and vertical directions.
+      - 'pad': The number of pixels that will be used to zero-pad the input.
+
+    During padding, 'pad' zeros should be placed symmetrically (i.e equally on
+    both sides) along the height and width axes of the input. Be careful not
+    to modify the original input x directly.
+
+    Returns a tuple of:
+    - out: Output data, of shape (N, F, H', W') where H' and W' are given by
+      H' = 1 + (H + 2 * pad - HH) // stride
+      W' = 1 + (W + 2 * pad - WW) // stride
+    - cache: (x, w, b, conv_param)
+    """
+    out = None
+    # TODO: Implement the convolutional forward pass.
+    # Hint: you can use the function np.pad for padding.
+    raise NotImplementedError("conv_forward_naive is not implemented yet (cs231n/layers.py)")
+    cache = (x, w, b, conv_param)
+    return out, cache
+
+
+def conv_backward_naive(dout, cache):
+    """A naive implementation of the backward pass for a convolutional layer.
+
+    Inputs:
+    - dout: Upstream derivatives, of shape (N, F, H', W')
+    - cache: A tuple of (x, w, b, conv_param) as in conv_forward_naive
+
+    Returns a tuple of:
+    - dx: Gradient with respect to x, of shape (N, C, H, W)
+    - dw: Gradient with respect to w, of shape (F, C, HH, WW)
+    - db: Gradient with respect to b, of shape (F,)
+    """
+    dx, dw, db = None, None, None
+    # TODO: Implement the convolutional backward pass.
+    raise NotImplementedError("conv_backward_naive is not implemented yet (cs231n/layers.py)")
+    return dx, dw, db
+
+
+def max_pool_forward_naive(x, pool_param):
+    """A naive implementation of the forward pass for a max-pooling layer.
+
+    Inputs:
+    - x: Input data, of shape (N, C, H, W)
+    - pool_param: dictionary with the following keys:
+      - 'pool_height': The height of each pooling region
+      - 'pool_width': The width of each pooling region
+      - 'stride': The distance between adjacent pooling regions
+
+    No padding is necessary here.
+
+    Returns a tuple of:
+    - out: Output data, of shape (N, C, H', W') where H' and W' are given by
+      H' = 1 + (H - pool_height) // stride
+      W' = 1 + (W - pool_width) // stride
+    - cache: (x, pool_param)
+    """
+    out = None
+    # TODO: Implement the max-pooling forward pass.
+    raise NotImplementedError("max_pool_forward_naive is not implemented yet (cs231n/layers.py)")
+    cache = (x, pool_param)
+    return out, cache
+
+
+def max_pool_backward_naive(dout, cache):
+    """A naive implementation of the backward pass for a max-pooling layer.
+
+    When several inputs of a pooling region share the maximum, the whole
+    upstream derivative goes to the first of them (in row-major order).
+
+    Inputs:
+    - dout: Upstream derivatives, of shape (N, C, H', W')
+    - cache: A tuple of (x, pool_param) as in the forward pass.
+
+    Returns:
+    - dx: Gradient with respect to x, of shape (N, C, H, W)
+    """
+    dx = None
+    # TODO: Implement the max-pooling backward pass.
+    raise NotImplementedError("max_pool_backward_naive is not implemented yet (cs231n/layers.py)")
+    return dx
+
+
+# --------------------------------------------------------------------------
+# Spatial batch normalization and spatial group normalization
+# --------------------------------------------------------------------------
+
+
+def spatial_batchnorm_forward(x, gamma, beta, bn_param):
+    """Computes the forward pass for spatial batch normalization.
+
+    Inputs:
+    - x: Input data of shape (N, C, H, W)
+    - gamma: Scale parameter, of shape (C,)
+    - beta: Shift parameter, of shape (C,)
+    - bn_param: Dictionary with the following keys:
+      - mode: 'train' or 'test'; required
+      - eps: Constant for numeric stability (default 1e-5)
+      - momentum: Constant for running mean / variance. momentum=0 means that
+        old information is discarded completely at every time step, while
+        momentum=1 means that new information is never incorporated. The
+        default of momentum=0.9 should work well in most situations.
+      - running_mean: Array of shape (C,) giving running mean of features
+      - running_var Array of shape (C,) giving running variance of features
+
+    Returns a tuple of:
+    - out: Output data, of shape (N, C, H, W)
+    - cache: Values needed for the backward pass
+    """
+    out, cache = None, None
+    # TODO: Implement the forward pass for spatial batch normalization.
+    # HINT: You can implement spatial batch normalization by calling the
+    # vanilla version of batch normalization you implemented above.
+    # Your implementation should be very short; ours is less than five lines.
+    raise NotImplementedError("spatial_batchnorm_forward is not implemented yet (cs231n/layers.py)")
+    return out, cache
+
+
+def spatial_batchnorm_backward(dout, cache):
+    """Computes the backward pass for spatial batch normalization.
+
+    Inputs:
+    - dout: Upstream derivatives, of shape (N, C, H, W)
+    - cache: Values from the forward pass
+
+    Returns a tuple of:
+    - dx: Gradient with respect to inputs, of shape (N, C, H, W)
+    - dgamma: Gradient with respect to scale parameter, of shape (C,)
+    - dbeta: Gradient with respect to shift parameter, of shape (C,)
+    """
+    dx, dgamma, dbeta = None, None, None
+    # TODO: Implement the backward pass for spatial batch normalization.
+    # HINT: You can implement spatial batch normalization by calling the
+    # vanilla version of batch normalization you implemented above.
+    # Your implementation should be very short; ours is less than five lines.
+    raise NotImplementedError("spatial_batchnorm_backward is not implemented yet (cs231n/layers.py)")
+    return dx, dgamma, dbeta
+
+
+def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
+    """Computes the forward pass for spatial group normalization.
+
+    In contrast to layer normalization, group normalization splits each entry
+    in the data into G contiguous pieces, which it then normalizes
+    independently. Per-feature shifting and scaling are then applied to the
+    data, in a manner identical to that of batch normalization and layer
+    normalization.
+
+    Inputs:
+    - x: Input data of shape (N, C, H, W)
+    - gamma: Scale parameter, of shape (1, C, 1, 1)
+    - beta: Shift parameter, of shape (1, C, 1, 1)
+    - G: Integer number of groups to split into, should be a divisor of C
+    - gn_param: Dictionary with the following keys:
+      - eps: Constant for numeric stability (default 1e-5)
+
+    Returns a tuple of:
+    - out: Output data, of shape (N, C, H, W)
+    - cache: Values needed for the backward pass
+    """
+    out, cache = None, None
+    eps = gn_param.get("eps", 1e-5)
+    # TODO: Implement the forward pass for spatial group normalization.
+    # This will be extremely similar to the layer norm implementation.
+    # In particular, think about how you could transform the matrix so that
+    # the bulk of the code is similar to both train-time batch normalization
+    # and layer normalization!
+    raise NotImplementedError("spatial_groupnorm_forward is not implemented yet (cs231n/layers.py)")
+    return out, cache
+
+
+def spatial_groupnorm_backward(dout, cache):
+    """Computes the backward pass for spatial group normalization.
+
+    Inputs:
+    - dout: Upstream derivatives, of shape (N, C, H, W)
+    - cache: Values from the forward pass
+
+    Returns a tuple of:
+    - dx: Gradient with respect to inputs, of shape (N, C, H, W)
+    - dgamma: Gradient with respect to scale parameter, of shape (1, C, 1, 1)
+    - dbeta: Gradient with respect to shift parameter, of shape (1, C, 1, 1)
+    """
+    dx, dgamma, dbeta = None, None, None
+    # TODO: Implement the backward pass for spatial group normalization.
+    # This will be extremely similar to the layer norm implementation.
+    raise NotImplementedError("spatial_groupnorm_backward is not implemented yet (cs231n/layers.py)")
+    return dx, dgamma, dbeta
+
+
+# --------------------------------------------------------------------------
+# Loss functions
+# --------------------------------------------------------------------------
+
+
+def svm_loss(x, y):
+    """Computes the loss and gradient using for multiclass SVM classification.
+
+    Inputs:
+    - x: Input data, of shape (N, C) where x[i, j] is the score for the jth
+      class for the ith input.
+    - y: Vector of labels, of shape (N,) where y[i] is the label for x[i] and
+      0 <= y[i] < C
+
+    Returns a tuple of:
+    - loss: Scalar giving the loss
+    - dx: Gradient of the loss with respect to x, of shape (N, C)
+    """
+    loss, dx = None, None
+    # TODO: Compute the multiclass SVM loss (margin 1, averaged over the N
+    # inputs) and its gradient with respect to x.
+    raise NotImplementedError("svm_loss is not implemented yet (cs231n/layers.py)")
+    return loss, dx
+
+
+def softmax_loss(x, y):
+    """Computes the loss and gradient for softmax classification.
+
+    Inputs:
+    - x: Input data, of shape (N, C) where x[i, j] is the score for the jth
+      class for the ith input.
+    - y: Vector of labels, of shape (N,) where y[i] is the label for x[i] and
+      0 <= y[i] < C
+
+    Returns a tuple of:
+    - loss: Scalar giving the loss
+    - dx: Gradient of the loss with respect to x, of shape (N, C)
+    """
+    loss, dx = None, None
+    # TODO: Compute the softmax (cross-entropy) loss averaged over the N
+    # inputs and its gradient with respect to x. Keep it numerically stable
+    # (shift the scores by their row maximum) and do not modify x in place.
+    raise NotImplementedError("softmax_loss is not implemented yet (cs231n/layers.py)")
+    return loss, dx
