@@ -21,6 +21,7 @@ demo: venv
 	$(VENV)/bin/autograder demo
 
 test: venv
+	@bash scripts/install-browser.sh
 	$(PY) -m pytest -q tests
 
 bench: venv

@@ -305,8 +305,10 @@ def run_checks(
                          + (f":\n{tail}" if tail else ""))
     if not done:
         finished = {p.part for p in report.parts}
-        last = stderr.strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
-        report.problem = f"the check process stopped early ({last[0]})"
+        rc = proc.returncode
+        how = f"killed by signal {-rc}" if rc is not None and rc < 0 else f"exit code {rc}"
+        last = stderr.strip().splitlines()[-1:]
+        report.problem = f"the check process stopped early ({how})" + (f": {last[0]}" if last else "")
         for name, nb, pts in planned:
             if name not in finished:
                 result = PartResult(name, nb, pts, NOT_RUN, message=report.problem)
@@ -389,8 +391,9 @@ def summary_lines(report: CheckReport) -> list[str]:
         f"({_fmt_points(report.earned)} of {_fmt_points(report.points)} points)"
         + (f"; {detail}" if detail else "") + f". [{report.seconds:.1f}s]")
     lines.append("These are the visible checks only: the hidden tests that grade your work try "
-                 "more inputs, so passing here is a good sign, not a guarantee. "
-                 "Also run `nbgrader validate *.ipynb` (or the Validate button) before you submit.")
+                 "more inputs, so passing here is a good sign, not a guarantee.")
+    lines.append("Before you submit, also validate your notebooks: `nbgrader validate *.ipynb` "
+                 "(or the Validate button in JupyterLab).")
     return lines
 
 

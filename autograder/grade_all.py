@@ -17,16 +17,18 @@ process with the course's ``nbgrader_config.py``. Two things differ:
   ``autograded/<student>/<assignment>/`` exactly where nbgrader puts them, so
   ``nbgrader generate_feedback`` and ``nbgrader export`` work unchanged.
 * **the hidden suite decides, notebooks are not re-executed** (the default;
-  ``--execute`` restores nbgrader's notebook execution).  Scores come from the
-  hidden pytest suites run by the sandboxed runner
-  (:func:`autograder.runner.grade_submission`); the job writes each part's
-  feedback text and its score (a plain float, nbgrader's partial credit) into
-  the notebook's graded cell with that ``grade_id``, in place of nbgrader's
-  ``Execute`` preprocessor.  Every other autograde preprocessor (sanitizing,
-  overwriting cells from the source, ``SaveAutoGrades``, late penalties) runs
-  as configured.  Executing a CS231n notebook takes longer than grading it and
-  never changes a score here, so skipping it is where most of the speed-up
-  over plain ``nbgrader autograde`` comes from; parallel jobs do the rest.
+  ``--execute`` keeps nbgrader's notebook execution in the sandboxed kernel).
+  The course's autograde pipeline already scores every graded cell from the
+  hidden pytest suite (``HiddenSuiteGrades``, right before ``SaveAutoGrades``,
+  which discards whatever the notebook's execution printed there), so a job
+  only switches nbgrader's ``Execute`` preprocessor off
+  (``c.Execute.enabled = False``); sanitizing, restoring graded cells,
+  ``SaveAutoGrades`` and late penalties run as configured, and each job gets
+  its own sandbox slot (``HiddenSuiteGrades.slot``).  Executing a CS231n
+  notebook takes longer than grading it and never changes an autograded score,
+  so skipping it is most of the speed-up over plain ``nbgrader autograde``;
+  parallel jobs do the rest.  (Manually graded answers are untouched either
+  way: nbgrader scores them from the cell's text, not its execution.)
 
 Resume: after the parent has written a student's grades it writes a
 done-marker ``.grade-all/<assignment>/<student>.json`` (atomically: temp file +
@@ -197,6 +199,8 @@ def _nbgrader_config(root: Path, db_url: str, job: dict, slot: int) -> Config:
     config.SandboxedKernelManager.slot = slot
     if job.get("parts") is not None:
         config.HiddenSuiteGrades.parts = list(job["parts"])
+    if not job.get("resume", True):  # --no-resume: regrade for real, no saved hidden-suite result
+        config.HiddenSuiteGrades.reuse_saved_results = False
     if not job.get("execute_notebooks"):
         config.Execute.enabled = False  # also SandboxedExecute (a subclass): the hidden suite scores
     # the graded cells must be scored by the hidden suite whatever the course file says
@@ -524,6 +528,7 @@ def grade_all(
         gb.find_assignment(assignment)  # MissingEntry: run generate_assignment first
         for s in everyone:  # students exist before the snapshot: jobs never create rows we merge
             gb.update_or_create_student(s)
+        in_gradebook = {sub.student.id for sub in gb.find_assignment(assignment).submissions}
 
     todo: list[dict] = []
     snapshot = state_dir(root, assignment) / "gradebook-snapshot.db"
@@ -532,13 +537,14 @@ def grade_all(
         h = submission_hash(submission_dir(root, assignment, s))
         hashes[s] = h
         marker = read_marker(root, assignment, s) if resume else None
-        if marker and marker.get("hash") == h and (marker.get("parts") == (sorted(parts) if parts else None)):
+        if (marker and marker.get("hash") == h and s in in_gradebook  # a reset gradebook regrades
+                and marker.get("parts") == (sorted(parts) if parts else None)):
             summary.skipped.append(s)
             summary.scores[s] = marker.get("score", 0.0)
             continue
         todo.append({"course_root": str(root), "assignment": assignment, "student": s, "hash": h,
                      "snapshot": str(snapshot), "execute_notebooks": bool(execute_notebooks),
-                     "parts": sorted(parts) if parts else None,
+                     "parts": sorted(parts) if parts else None, "resume": bool(resume),
                      "slot_base": opts.slot_base, "max_slots": opts.max_slots})
     if summary.skipped:
         say(f"resume: {len(summary.skipped)} student(s) already graded with the same submission, skipped")

@@ -114,7 +114,8 @@ def make_student(kind: str, student_id: str, dest: Path, assignment: str = "assi
         if old not in text:
             note = f"bug not planted: {old!r} not found in {fname}"
         else:
-            target.write_text(text.replace(old, new, 1))
+            head, _, tail = text.rpartition(old)  # the code, not a TODO comment quoting it
+            target.write_text(head + new + tail)
             note = f"{fname}: {old!r} -> {new!r}"
     elif kind == "malicious":
         _copy_reference(solutions, dest)

@@ -325,33 +325,46 @@ _GRADE_SCRIPT = r"""
 import json, sys
 from pathlib import Path
 from autograder.runner import grade_submission
-sub, slot, mods = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
-res = grade_submission(Path(sub), "assignment2", modules=mods, slot=slot)
-out = {"errors": res.errors, "time": res.execution_time, "parts": {}}
-for p in res.parts:
-    if p.tests:
-        out["parts"][p.grade_id] = {
-            "score": p.score, "max": p.max_points,
-            "failed": [[t.name, t.message[:300]] for t in p.tests if not t.passed]}
-print("@@RESULT@@" + json.dumps(out))
+slot, jobs = int(sys.argv[1]), json.loads(sys.argv[2])
+for key, sub, mods in jobs:
+    res = grade_submission(Path(sub), "assignment2", modules=mods, slot=slot)
+    out = {"key": key, "errors": res.errors, "time": res.execution_time, "parts": {}}
+    for p in res.parts:
+        if p.tests:
+            out["parts"][p.grade_id] = {
+                "score": p.score, "max": p.max_points,
+                "failed": [[t.name, t.message[:300]] for t in p.tests if not t.passed]}
+    print("@@RESULT@@" + json.dumps(out), flush=True)
 """
+
+
+def grade_many_in_subprocess(jobs: list[tuple[str, Path, list[str] | None]], slot: int = 0,
+                             timeout: float = 900) -> dict[str, dict]:
+    """Grade several submission folders one after the other in ONE fresh Python process
+    (the interpreter and imports are paid once). ``jobs``: ``(key, folder, modules)``.
+    Returns ``{key: {"parts": {grade_id: {"score", "max", "failed"}}, "errors", "time"}}``."""
+    env = dict(os.environ)
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    payload = json.dumps([[k, str(root), mods] for k, root, mods in jobs])
+    proc = subprocess.run([sys.executable, "-c", _GRADE_SCRIPT, str(slot), payload],
+                          capture_output=True, text=True, timeout=timeout, env=env)
+    results = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("@@RESULT@@"):
+            r = json.loads(line[len("@@RESULT@@"):])
+            results[r.pop("key")] = r
+    missing = [k for k, _, _ in jobs if k not in results]
+    if missing:
+        raise RuntimeError(f"grading {missing} failed (exit {proc.returncode}):\n"
+                           f"{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+    return results
 
 
 def grade_in_subprocess(submission_root: Path, modules: list[str] | None = None, slot: int = 0,
                         timeout: float = 600) -> dict:
-    """Grade a submission folder in a fresh Python process; returns
-    ``{"parts": {grade_id: {"score", "max", "failed"}}, "errors": [...], "time": s}``."""
-    env = dict(os.environ)
-    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
-    proc = subprocess.run(
-        [sys.executable, "-c", _GRADE_SCRIPT, str(submission_root), str(slot),
-         json.dumps(modules)],
-        capture_output=True, text=True, timeout=timeout, env=env)
-    for line in proc.stdout.splitlines():
-        if line.startswith("@@RESULT@@"):
-            return json.loads(line[len("@@RESULT@@"):])
-    raise RuntimeError(f"grading {submission_root} failed (exit {proc.returncode}):\n"
-                       f"{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+    """Grade one submission folder in a fresh Python process (see grade_many_in_subprocess)."""
+    return grade_many_in_subprocess([("one", Path(submission_root), modules)], slot,
+                                    timeout)["one"]
 
 
 def judge_mutant(mutant: Mutant, result: dict) -> list[str]:
@@ -380,28 +393,35 @@ def lost_parts(result: dict) -> list[str]:
 
 
 def grade_mutants(reference_pkg: Path, mutants: list[Mutant], jobs: int = 2,
-                  workdir: Path | None = None) -> dict[str, dict]:
-    """Grade every mutant (``jobs`` at a time, each in its own process and worker slot)."""
+                  workdir: Path | None = None, chunk: int = 5) -> dict[str, dict]:
+    """Grade every mutant: ``jobs`` processes at a time, each grading a chunk of
+    mutants one after the other in its own worker slot (uid)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    base = Path(workdir or tempfile.mkdtemp(prefix="mutants-"))
+    # the slowest (torch) mutants first so the pool drains evenly
+    ordered = sorted(mutants, key=lambda m: m.file != "torch_models.py")
+    chunks = [ordered[i:i + chunk] for i in range(0, len(ordered), chunk)]
     import queue
 
-    base = Path(workdir or tempfile.mkdtemp(prefix="mutants-"))
     free_slots: queue.Queue = queue.Queue()
     for s in range(jobs):
         free_slots.put(10 + s)  # worker uids distinct from other gradings, one per running job
 
-    def run(item):
-        _, m = item
-        root = apply_mutant(reference_pkg, base / m.name, m)
+    def run(group):
+        roots = [(m.name, apply_mutant(reference_pkg, base / m.name, m), m.modules)
+                 for m in group]
         slot = free_slots.get()
         try:
-            return m.name, grade_in_subprocess(root, m.modules, slot)
+            return grade_many_in_subprocess(roots, slot)
         finally:
             free_slots.put(slot)
-            shutil.rmtree(root, ignore_errors=True)
+            for _, root, _ in roots:
+                shutil.rmtree(root, ignore_errors=True)
 
-    # the slowest (torch) mutants first so the pool drains evenly
-    order = sorted(enumerate(mutants), key=lambda im: im[1].file != "torch_models.py")
+    results: dict[str, dict] = {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return dict(pool.map(run, order))
+        for part in pool.map(run, chunks):
+            results.update(part)
+    shutil.rmtree(base, ignore_errors=True)
+    return results

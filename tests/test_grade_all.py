@@ -6,7 +6,6 @@ part scores 0 for everyone.
 """
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path

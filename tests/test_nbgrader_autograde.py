@@ -27,6 +27,7 @@ REPO = course_root()
 ASSIGNMENT = "assignment2"
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sandbox is Linux-only"),
     pytest.mark.skipif(not list((REPO / "source" / ASSIGNMENT).glob("*.ipynb")),
                        reason="no source notebooks yet"),

@@ -29,7 +29,8 @@ ASSIGNMENT = "toy"
 NOTEBOOK = "Toy"
 SECRET = "SECRET_HIDDEN_CHECK_7f3a"  # appears only in the hidden test's source
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sandbox is Linux-only")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sandbox is Linux-only")]
 
 REFERENCE_LAYERS = '''\
 import numpy as np

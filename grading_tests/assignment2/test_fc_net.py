@@ -24,6 +24,7 @@ from autograder.judge import (
 TOL_VALUE = 1e-7
 TOL_GRAD = 1e-6
 TOL_NUMERIC = 1e-5
+TOL_NUMERIC_NORM = 1e-4  # normalized nets: the reference's own numeric error reaches ~3e-6
 
 
 def f64(submission):
@@ -216,7 +217,7 @@ def test_fc_net_normalization_numeric(submission, reference):
             assert_true(isinstance(grads, dict) and k in grads,
                         f"FullyConnectedNet.loss returned no gradient for '{k}' for {case}.")
             assert_close(grads[k], num, what=f"the gradient of '{k}'", case=case,
-                         tol=TOL_NUMERIC, against="a numeric gradient")
+                         tol=TOL_NUMERIC_NORM, against="a numeric gradient")
 
 
 # ---------------------------------------------------------------------------
