@@ -15,7 +15,6 @@ from autograder.judge import (
     as_scalar,
     assert_close,
     assert_close_scaled,
-    assert_shape,
     assert_true,
     numeric_gradient,
     unpack,

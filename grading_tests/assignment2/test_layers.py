@@ -15,7 +15,6 @@ from autograder.judge import (
     assert_close,
     assert_dtype_float,
     assert_not_modified,
-    assert_shape,
     assert_true,
     numeric_gradient,
     unpack,

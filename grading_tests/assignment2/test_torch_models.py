@@ -37,6 +37,8 @@ def to_tensor(submission, x):
 
 def to_array(submission, tensor_ref, *, what, case):
     """A worker-side tensor as a numpy array (fails with a message if it is not a tensor)."""
+    if tensor_ref is None:
+        raise AssertionError(f"{what} returned None for {case}; expected a torch tensor.")
     try:
         detached = tensor_ref.detach()
     except AttributeError:
