@@ -58,7 +58,7 @@ EXPECTED_PARTS = {
 }
 NOTEBOOKS = list(EXPECTED_PARTS)
 GRADED_SOURCE = re.compile(
-    r"\A# Graded part: (?P<part>\w+) \((?P<points>\d+) points\)\. Hidden tests grade this "
+    r"\A# Graded part: (?P<part>\w+) \((?P<points>\d+) points?\)\. Hidden tests grade this "
     r"part when you submit; this cell runs its public check\.\n"
     r"check_part\(\"(?P=part)\"\)\Z"
 )
