@@ -200,7 +200,7 @@ def plot_distribution(rows: list[dict], out: Path, title: str) -> Path:
     scores = [100.0 * r["score"] / r["max_score"] for r in graded if r["max_score"]]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     ax1.hist(scores, bins=[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100.001], color="#4c72b0", edgecolor="white")
-    ax1.set_xlabel("autograded score (% of autograded points)")
+    ax1.set_xlabel("score, % of max (inline questions still to grade by hand)")
     ax1.set_ylabel("students")
     ax1.set_title("grade distribution")
     names = [r["student"] for r in graded]

@@ -383,6 +383,7 @@ class RunSummary:
     skipped: list[str] = dataclasses.field(default_factory=list)
     failures: dict[str, str] = dataclasses.field(default_factory=dict)
     scores: dict[str, float] = dataclasses.field(default_factory=dict)
+    job_seconds: dict[str, float] = dataclasses.field(default_factory=dict)  # per graded student
     wall_seconds: float = 0.0
     jobs: int = 1
     executor: str = "local"
@@ -558,7 +559,9 @@ def grade_all(
 
     def on_result(res: dict) -> None:
         s = res["student"]
-        with lock:  # the parent alone writes the gradebook, one student at a time
+        with lock:
+            if res.get("seconds"):
+                summary.job_seconds[s] = res["seconds"]  # the parent alone writes the gradebook, one student at a time
             ok = bool(res.get("ok"))
             if ok:
                 try:

@@ -12,7 +12,8 @@ headless Debian Chromium through Playwright's sync API:
    ``affine_forward`` in the CodeMirror editor with an implementation, save
    with Ctrl+S (checked on disk);
 3. re-run the two cells (``%autoreload 2`` picks the change up): the public
-   check prints ``affine_forward: OK``;
+   check prints ``affine_forward: OK`` (and no ``True``: the graded cell calls
+   ``check_part("affine_forward", strict=True)``, which returns None);
 4. the nbgrader lab extensions (assignment list, validate) are installed,
    registered and activated, the notebook toolbar has nbgrader's Validate
    button, and the browser console shows no error mentioning nbgrader.
@@ -276,7 +277,7 @@ def _student_fills_a_stub(lab: Lab):
 
     setup = _cell(page, "setup_notebook()")
     test_cell = _cell(page, "# Test the affine_forward function")
-    graded = _cell(page, 'check_part("affine_forward")')
+    graded = _cell(page, 'check_part("affine_forward", strict=True)')
     _run_cell(page, setup)
     assert _kernel_argv0(lab) == sys.executable, "the kernel is not this virtualenv's python"
     _run_cell(page, test_cell)
@@ -330,6 +331,8 @@ def _student_fills_a_stub(lab: Lab):
     text = _wait_output(graded, "affine_forward:")
     assert re.search(r"affine_forward: OK \(relative error \S+, should be < \S+\)", text), text
     assert "NotImplementedError" not in text and "FAILED" not in text, text
+    # check_part(..., strict=True) returns None on success: no "True" output, no error
+    assert "True" not in text.split() and "PublicCheckFailed" not in text, text
     graded.scroll_into_view_if_needed()
     lab.screenshot("3-passing")
     assert time.monotonic() - start < 120

@@ -2,15 +2,17 @@
 
 * Structure (fast): every notebook is valid nbformat 4 with nbgrader metadata
   nbgrader accepts; one locked autograder-test cell per graded part, whose
-  source is the two-line ``check_part`` call; grade ids unique across the
-  assignment; points as in the parts table, 100 autograded points in total;
-  inline questions are manually graded markdown answer cells.
+  source is the two-line ``check_part(..., strict=True)`` call; grade ids
+  unique across the assignment; points as in the parts table, 100 autograded
+  points in total; inline questions are manually graded markdown answer cells.
 * Execution (slow): each source notebook runs top to bottom in a real
   ``python3`` kernel with the reference package (``solutions/assignment2``
   first on the kernel's PYTHONPATH), without errors, and every public check
-  it runs says OK. The execution times are printed (``pytest -s`` shows them).
-* ``setup_notebook()``: a ``NotImplementedError`` shows as one line, without
-  a traceback.
+  it runs says OK (and shows no ``True``). The execution times are printed
+  (``pytest -s`` shows them).
+* ``setup_notebook()``: a ``NotImplementedError`` and a failed strict public
+  check (``PublicCheckFailed``) show as one line, without a traceback.
+* ``nbgrader validate`` (slow) lists a graded cell whose public check fails.
 * ``cs231n.checks``: the public checks pass on the reference and fail on
   typical mistakes.
 """
@@ -18,7 +20,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -26,7 +32,7 @@ import pytest
 from nbclient import NotebookClient
 from nbgrader.nbgraderformat import MetadataValidator
 
-from autograder.paths import solutions_dir, source_dir
+from autograder.paths import course_root, solutions_dir, source_dir
 
 ASSIGNMENT = "assignment2"
 SOURCE_DIR = source_dir(ASSIGNMENT)
@@ -60,7 +66,7 @@ NOTEBOOKS = list(EXPECTED_PARTS)
 GRADED_SOURCE = re.compile(
     r"\A# Graded part: (?P<part>\w+) \((?P<points>\d+) points?\)\. Hidden tests grade this "
     r"part when you submit; this cell runs its public check\.\n"
-    r"check_part\(\"(?P=part)\"\)\Z"
+    r"check_part\(\"(?P=part)\", strict=True\)\Z"
 )
 CHECK_LINE = re.compile(r"^\S.*: (OK|FAILED) \(.*\)$")
 TOTAL_BUDGET_SECONDS = 600  # all five notebooks together
@@ -247,6 +253,118 @@ def test_not_implemented_error_is_one_line(tmp_path):
     assert _stream_text(last) == "still running\n"
 
 
+PUBLIC_CHECK_FAILED_LINE = (
+    "PublicCheckFailed: dropout_forward: the public check failed (see the FAILED line "
+    "above). Fix your code and re-run this cell.")
+# The reference's dropout mask, and the same mask without the division by p.
+INVERTED_MASK = "        mask = (np.random.rand(*x.shape) < p) / p\n"
+NON_INVERTED_MASK = "        mask = (np.random.rand(*x.shape) < p) * 1.0\n"
+
+
+def test_failed_public_check_is_one_line(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from cs231n.notebook import setup_notebook\nsetup_notebook()\n"
+            "from cs231n.checks import check_part"),
+        # a passing graded cell: the OK lines, no "True", no error
+        nbformat.v4.new_code_cell(
+            "# Graded part: affine_forward (2 points).\n"
+            "check_part(\"affine_forward\", strict=True)"),
+        # a student's non-inverted dropout (keeps x, not x / p)
+        nbformat.v4.new_code_cell(
+            "import numpy as np\n"
+            "import cs231n.layers\n"
+            "def dropout_forward(x, dropout_param):\n"
+            "    p, mode = dropout_param['p'], dropout_param['mode']\n"
+            "    if 'seed' in dropout_param:\n"
+            "        np.random.seed(dropout_param['seed'])\n"
+            "    if mode == 'train':\n"
+            "        mask = np.random.rand(*x.shape) < p\n"
+            "        return x * mask, (dropout_param, mask)\n"
+            "    return x, (dropout_param, None)\n"
+            "cs231n.layers.dropout_forward = dropout_forward"),
+        nbformat.v4.new_code_cell(
+            "# Graded part: dropout_forward (2 points).\n"
+            "check_part(\"dropout_forward\", strict=True)"),
+        nbformat.v4.new_code_cell("print('still running')"),
+    ]
+    _execute(nb, tmp_path, allow_errors=True, timeout=120)
+    setup, passing, _, failing, last = nb.cells
+    assert not [o for o in setup.outputs if o.output_type == "error"]
+
+    assert {o.output_type for o in passing.outputs} == {"stream"}, passing.outputs
+    assert _stream_text(passing).startswith("affine_forward: OK (")
+
+    # the check's own lines, then exactly one error line, no traceback
+    kinds = [o.output_type for o in failing.outputs]
+    assert set(kinds[:-1]) == {"stream"} and kinds[-1] == "error", failing.outputs
+    printed = _stream_text(failing).splitlines()
+    assert printed and all(CHECK_LINE.match(line) for line in printed), printed
+    assert any(": FAILED (" in line for line in printed), printed
+    error = failing.outputs[-1]
+    assert error.ename == "PublicCheckFailed"
+    assert error.traceback == [PUBLIC_CHECK_FAILED_LINE], error.traceback
+    assert _stream_text(last) == "still running\n"
+
+
+def _dropout_notebook():
+    """The released Dropout notebook (the source one if there is no release yet:
+    its graded cells are the same)."""
+    released = course_root() / "release" / ASSIGNMENT / "Dropout.ipynb"
+    return released if released.is_file() else SOURCE_DIR / "Dropout.ipynb"
+
+
+def _nbgrader_validate(folder):
+    env = {k: v for k, v in _kernel_env().items() if k != "PYTHONPATH"}  # cs231n/ from the folder
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "nbgrader"), "validate", "Dropout.ipynb"],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def _failed_cells(validate_output):
+    """{first source line: error text} of every cell ``nbgrader validate`` lists."""
+    failed = {}
+    for block in validate_output.split("The following cell failed:")[1:]:
+        source, _, error = block.partition("The error was:")
+        lines = [ln.strip() for ln in source.strip().splitlines()]
+        failed.setdefault(lines[-1] if lines else "", []).append(error.strip().split("\n")[0])
+    return failed
+
+
+@pytest.mark.slow
+def test_nbgrader_validate_reports_a_failed_public_check(tmp_path):
+    """nbgrader's Validate (the students' button) lists the graded cell of a
+    part whose public check fails, and no graded cell when the checks pass."""
+    results = {}
+    for name, mask in (("broken", NON_INVERTED_MASK), ("reference", INVERTED_MASK)):
+        folder = tmp_path / name
+        folder.mkdir()
+        shutil.copy(_dropout_notebook(), folder / "Dropout.ipynb")
+        shutil.copytree(REFERENCE_DIR / "cs231n", folder / "cs231n",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        layers = folder / "cs231n" / "layers.py"
+        text = layers.read_text()
+        assert text.count(INVERTED_MASK) == 1, "the reference dropout mask line changed"
+        layers.write_text(text.replace(INVERTED_MASK, mask))
+        results[name] = _nbgrader_validate(folder)
+
+    broken = _failed_cells(results["broken"])
+    graded = {src: err for src, err in broken.items() if src.startswith("check_part(")}
+    assert list(graded) == ['check_part("dropout_forward", strict=True)'], results["broken"]
+    [error] = graded['check_part("dropout_forward", strict=True)']
+    # nbgrader shortens the line; the start names the part and the failed check
+    assert error.startswith("PublicCheckFailed: dropout_forward: the public check failed"), error
+    assert "VALIDATION FAILED" in results["broken"]
+
+    reference = _failed_cells(results["reference"])
+    assert not [src for src in reference if src.startswith("check_part(")], results["reference"]
+
+
 # --------------------------------------------------------------------------
 # The public checks (in process, on the reference package)
 # --------------------------------------------------------------------------
@@ -332,6 +450,20 @@ def test_public_check_fails_on_typical_mistakes(module, name, buggy, part, monke
     assert all(CHECK_LINE.match(line) for line in out.splitlines()), out
 
 
+def test_strict_check_part_returns_none_or_raises(monkeypatch, capsys):
+    import cs231n.layers
+    from cs231n.checks import PublicCheckFailed, check_part
+
+    assert issubclass(PublicCheckFailed, AssertionError)
+    assert check_part("dropout_forward", strict=True) is None
+    assert ": FAILED (" not in capsys.readouterr().out
+    monkeypatch.setattr(cs231n.layers, "dropout_forward", _dropout_not_inverted)
+    with pytest.raises(PublicCheckFailed) as info:
+        check_part("dropout_forward", strict=True)
+    assert str(info.value) == PUBLIC_CHECK_FAILED_LINE.split(": ", 1)[1]
+    assert ": FAILED (" in capsys.readouterr().out
+
+
 # --------------------------------------------------------------------------
 # Execution of the source notebooks (slow)
 # --------------------------------------------------------------------------
@@ -360,8 +492,8 @@ def test_source_notebook_executes(name, tmp_path):
         for line in lines:
             assert CHECK_LINE.match(line), "%s: unexpected output line %r" % (part, line)
             assert ": OK (" in line, "%s: %s" % (part, line)
-        results = [o for o in cell.outputs if o.output_type == "execute_result"]
-        assert results and results[0]["data"]["text/plain"] == "True", part
+        # check_part(..., strict=True) returns None when the check passes: no "True"
+        assert {o.output_type for o in cell.outputs} == {"stream"}, (part, cell.outputs)
         checked.append(part)
     assert checked == list(EXPECTED_PARTS[name])
 

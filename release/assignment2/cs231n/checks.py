@@ -8,9 +8,12 @@ with numeric gradients, and prints one line per comparison::
     affine_forward: OK (relative error 2.1e-09, should be < 1e-07)
     affine_backward dw: FAILED (relative error 0.37, should be < 1e-07)
 
-It returns True when every comparison passed. A function that is still a stub
-raises ``NotImplementedError``, which the notebook shows as one line naming
-the function and its file.
+It returns True when every comparison passed. The graded cells call
+``check_part("<part>", strict=True)``, which returns None when every comparison
+passed and raises ``PublicCheckFailed`` otherwise, so that a failing check is
+an error of the cell (nbgrader's Validate lists it; the notebook shows it as
+one line). A function that is still a stub raises ``NotImplementedError``,
+which the notebook shows as one line naming the function and its file.
 
 These checks are cheap and visible; the hidden tests that grade a submission
 are stronger (more shapes, more cases, statistics, accuracy on held-out
@@ -1246,15 +1249,26 @@ _CHECKS = {
 # --------------------------------------------------------------------------
 
 
-def check_part(part):
+class PublicCheckFailed(AssertionError):
+    """Raised by ``check_part(part, strict=True)`` when a comparison FAILED.
+
+    The notebooks (``setup_notebook()``) show it as one line, without a
+    traceback; the FAILED line(s) printed just above say what is wrong.
+    """
+
+
+def check_part(part, strict=False):
     """Run the public check of one graded part and print one line per comparison.
 
     Inputs:
     - part: The grade id of the part, e.g. "affine_forward" (see PARTS).
+    - strict: If False (default), return True if every comparison passed and
+      False otherwise. If True (the notebooks' graded cells), return None when
+      every comparison passed and raise PublicCheckFailed otherwise, so that
+      the cell shows an error and nbgrader's Validate reports it.
 
-    Returns True if every comparison passed, False otherwise. A stub that is
-    not implemented yet raises NotImplementedError (shown as one line in the
-    notebooks).
+    A stub that is not implemented yet raises NotImplementedError (shown as
+    one line in the notebooks).
     """
     if part not in _CHECKS:
         raise KeyError("unknown part %r; the parts are: %s" % (part, ", ".join(PARTS)))
@@ -1266,10 +1280,19 @@ def check_part(part):
             import torch
 
             with torch.random.fork_rng():
-                return bool(_CHECKS[part]())
-        return bool(_CHECKS[part]())
+                passed = bool(_CHECKS[part]())
+        else:
+            passed = bool(_CHECKS[part]())
     finally:
         np.random.set_state(state)
+    if not strict:
+        return passed
+    if not passed:
+        raise PublicCheckFailed(
+            "%s: the public check failed (see the FAILED line above). Fix your code "
+            "and re-run this cell." % part
+        )
+    return None
 
 
 def run_all_checks(parts=None):

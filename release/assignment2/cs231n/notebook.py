@@ -14,6 +14,12 @@ which
 
       NotImplementedError: affine_forward is not implemented yet (cs231n/layers.py). Fill in the TODO in that file, then re-run this cell.
 
+* makes a failed public check of a graded cell (``check_part(part,
+  strict=True)`` raises ``cs231n.checks.PublicCheckFailed``) print one line
+  under the check's FAILED line(s), instead of a traceback::
+
+      PublicCheckFailed: affine_forward: the public check failed (see the FAILED line above). Fix your code and re-run this cell.
+
 * shows matplotlib plots inline, with sensible default sizes;
 * sets numpy's print options so arrays stay readable;
 * limits numpy's BLAS (and PyTorch, when it is imported) to one thread. The
@@ -56,12 +62,19 @@ def not_implemented_message(exc: BaseException) -> str:
     )
 
 
+def one_line_message(exc: BaseException) -> str:
+    """The one line shown for a ``NotImplementedError`` or a ``PublicCheckFailed``."""
+    if isinstance(exc, NotImplementedError):
+        return not_implemented_message(exc)
+    return "%s: %s" % (type(exc).__name__, str(exc).strip())
+
+
 def _not_implemented_handler(shell, etype, value, tb, tb_offset=None):
     # IPython ignores what a custom handler returns when the error happens
     # while the cell runs, so show the one line ourselves as the cell's error
     # "traceback" (in Jupyter, ipykernel sends it as the cell's error output;
     # in a terminal IPython prints it).
-    stb = [not_implemented_message(value)]
+    stb = [one_line_message(value)]
     try:
         shell._showtraceback(etype, value, stb)
     except Exception:  # an IPython without _showtraceback: print the line instead
@@ -109,7 +122,9 @@ def setup_notebook(figsize=(10.0, 8.0), threads=1):
     if shell is None:
         return None
 
-    shell.set_custom_exc((NotImplementedError,), _not_implemented_handler)
+    from .checks import PublicCheckFailed
+
+    shell.set_custom_exc((NotImplementedError, PublicCheckFailed), _not_implemented_handler)
 
     try:
         shell.run_line_magic("matplotlib", "inline")
