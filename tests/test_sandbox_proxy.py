@@ -102,9 +102,16 @@ def test_in_place_changes_are_mirrored(sub):
     np.testing.assert_allclose(bn_param["running_mean"], 0.1 * x.mean(axis=0))
     sub.layers.running_update(x, bn_param=bn_param)
     np.testing.assert_allclose(bn_param["running_mean"], 0.19 * x.mean(axis=0))
+    assert sub.last_modified == frozenset()  # a dict argument was updated, no array
     z = np.array([-1.0, 2.0])
     sub.layers.inplace_relu(z)
-    np.testing.assert_array_equal(z, [0.0, 2.0])  # student modified its input in place: visible here
+    # the student modified its input in place: reported, but the grader's array is untouched
+    np.testing.assert_array_equal(z, [-1.0, 2.0])
+    assert sub.last_modified == frozenset({0})
+    out = sub.layers.inplace_relu(x=z)
+    np.testing.assert_array_equal(out, [0.0, 2.0])
+    np.testing.assert_array_equal(z, [-1.0, 2.0])
+    assert sub.last_modified == frozenset({"x"})
 
 
 def test_stdout_is_captured_not_mixed(sub):

@@ -101,8 +101,10 @@ class Sandbox(LoggingConfigurable):
                                                 "sandbox (same path).").tag(config=True)
     python = Unicode(sys.executable, help="Python interpreter of the worker (its install and venv "
                                           "are mounted read-only).").tag(config=True)
-    sync_mutable_args = Bool(True, help="Mirror in-place changes a call makes to array/dict/list "
-                                        "arguments back into the grader's objects.").tag(config=True)
+    sync_mutable_args = Bool(True, help="Mirror in-place changes a call makes to dict/list arguments "
+                                        "(state such as bn_param) back into the grader's objects; arrays "
+                                        "changed in place are only reported (SubmissionProxy.last_modified), "
+                                        "never written back.").tag(config=True)
     stdout_tail_bytes = Int(4096, help="How much of a call's printed output is kept for feedback.").tag(config=True)
 
     # ------------------------------------------------------------------ planning

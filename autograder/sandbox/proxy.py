@@ -10,8 +10,14 @@
 
 Data comes back as data; other objects stay in the worker and come back as
 :class:`RemoteRef`.  In-place changes a call makes to array/dict/list arguments
-are mirrored into the caller's objects (so ``bn_param['running_mean']`` updates
-like it would in-process).  Every failure of student code raises a
+are handled so that student code can never change the grader's data:
+dict and list arguments (state containers such as ``bn_param`` or an optimizer
+``config``) are replaced by the worker's version of them (so
+``bn_param['running_mean']`` updates like it would in-process), but array
+arguments are never written back: an array the call changed in place is only
+recorded in :attr:`SubmissionProxy.last_modified` (positions and keyword
+names), so a test can tell a student "x was modified in place" while its own
+``x`` stays exactly what it generated.  Every failure of student code raises a
 :class:`StudentCodeError`; after a timeout, crash or protocol violation the next
 call transparently starts a fresh worker (references into the old one raise
 :class:`StaleReference`).
@@ -141,6 +147,8 @@ class SubmissionProxy:
         self._closed = False
         self.last_stdout = ""
         self.last_stdout_bytes = 0
+        # array arguments the last call changed in place: int positions and str keyword names
+        self.last_modified: frozenset = frozenset()
         self.restarts = 0
 
     # ------------------------------------------------------------------ convenience constructor
@@ -271,26 +279,33 @@ class SubmissionProxy:
         if w_sync is None:
             w_sync = True if self._worker is None else self._worker.sandbox.sync_mutable_args
         msg["sync"] = bool(w_sync)
+        self.last_modified = frozenset()
         resp = self._request(msg, label, check=(ref,) if ref is not None else (), raw=True)
         synced = resp.get("synced")
         if synced:
-            self._apply_sync(args, kwargs, synced)
+            self.last_modified = self._apply_sync(args, kwargs, synced)
         return resp["result"]
 
     @staticmethod
-    def _apply_sync(args, kwargs, synced) -> None:
+    def _apply_sync(args, kwargs, synced) -> frozenset:
+        """Mirror changed dict/list arguments; return the positions/names of changed arrays.
+
+        Arrays are deliberately not written back: tests compute expected values
+        from their own arrays, and a student who zeroed an input in place must
+        not be able to change what the grader compares against.
+        """
         pairs = []
         for i, v in (synced.get("args") or {}).items():
             if isinstance(i, int) and 0 <= i < len(args):
-                pairs.append((args[i], v))
+                pairs.append((i, args[i], v))
         for k, v in (synced.get("kwargs") or {}).items():
-            if k in kwargs:
-                pairs.append((kwargs[k], v))
-        for orig, new in pairs:
+            if isinstance(k, str) and k in kwargs:
+                pairs.append((k, kwargs[k], v))
+        modified = set()
+        for where, orig, new in pairs:
             try:
-                if isinstance(orig, np.ndarray) and isinstance(new, np.ndarray):
-                    if orig.shape == new.shape and orig.flags.writeable:
-                        orig[...] = new
+                if isinstance(orig, np.ndarray):
+                    modified.add(where)
                 elif isinstance(orig, dict) and isinstance(new, dict):
                     orig.clear()
                     orig.update(new)
@@ -298,6 +313,7 @@ class SubmissionProxy:
                     orig[:] = new
             except (TypeError, ValueError):
                 pass
+        return frozenset(modified)
 
     def _request(self, msg: dict, label: str, check=(), raw: bool = False):
         for r in check:
