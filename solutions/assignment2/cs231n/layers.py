@@ -468,13 +468,14 @@ def conv_forward_naive(x, w, b, conv_param):
     W_out = 1 + (W + 2 * pad - WW) // stride
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
     out = np.zeros((N, F, H_out, W_out), dtype=np.result_type(x, w, b))
-    for i in range(H_out):
-        hs = i * stride
-        for j in range(W_out):
-            ws = j * stride
-            window = x_pad[:, :, hs:hs + HH, ws:ws + WW]  # (N, C, HH, WW)
-            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3]))
-    out += b.reshape(1, F, 1, 1)
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    # The receptive field of output (i, j) spans all C channels.
+                    hs, ws = i * stride, j * stride
+                    window = x_pad[n, :, hs:hs + HH, ws:ws + WW]  # (C, HH, WW)
+                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
     ### END SOLUTION
     cache = (x, w, b, conv_param)
     return out, cache
@@ -503,15 +504,20 @@ def conv_backward_naive(dout, cache):
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
     dx_pad = np.zeros_like(x_pad)
     dw = np.zeros_like(w)
-    db = np.sum(dout, axis=(0, 2, 3))
-    for i in range(H_out):
-        hs = i * stride
-        for j in range(W_out):
-            ws = j * stride
-            d = dout[:, :, i, j]  # (N, F)
-            window = x_pad[:, :, hs:hs + HH, ws:ws + WW]  # (N, C, HH, WW)
-            dw += np.tensordot(d, window, axes=([0], [0]))
-            dx_pad[:, :, hs:hs + HH, ws:ws + WW] += np.tensordot(d, w, axes=([1], [0]))
+    db = np.zeros_like(b)
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    # out[n, f, i, j] = sum(window * w[f]) + b[f], so its
+                    # derivative flows to the window, to w[f] and to b[f].
+                    # Windows overlap when stride < HH, WW: accumulate.
+                    hs, ws = i * stride, j * stride
+                    window = x_pad[n, :, hs:hs + HH, ws:ws + WW]
+                    dw[f] += window * dout[n, f, i, j]
+                    dx_pad[n, :, hs:hs + HH, ws:ws + WW] += w[f] * dout[n, f, i, j]
+                    db[f] += dout[n, f, i, j]
+    # Drop the padding: its derivative belongs to no input.
     dx = dx_pad[:, :, pad:pad + H, pad:pad + W]
     ### END SOLUTION
     return dx, dw, db
@@ -544,11 +550,12 @@ def max_pool_forward_naive(x, pool_param):
     H_out = 1 + (H - PH) // stride
     W_out = 1 + (W - PW) // stride
     out = np.zeros((N, C, H_out, W_out), dtype=x.dtype)
-    for i in range(H_out):
-        hs = i * stride
-        for j in range(W_out):
-            ws = j * stride
-            out[:, :, i, j] = np.max(x[:, :, hs:hs + PH, ws:ws + PW], axis=(2, 3))
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    hs, ws = i * stride, j * stride
+                    out[n, c, i, j] = np.max(x[n, c, hs:hs + PH, ws:ws + PW])
     ### END SOLUTION
     cache = (x, pool_param)
     return out, cache
@@ -575,16 +582,17 @@ def max_pool_backward_naive(dout, cache):
     stride = pool_param["stride"]
     N, C, H, W = x.shape
     _, _, H_out, W_out = dout.shape
-    dx = np.zeros_like(x, dtype=np.result_type(x, dout))
-    positions = np.arange(PH * PW)
-    for i in range(H_out):
-        hs = i * stride
-        for j in range(W_out):
-            ws = j * stride
-            window = x[:, :, hs:hs + PH, ws:ws + PW].reshape(N, C, PH * PW)
-            first_max = np.argmax(window, axis=2)  # (N, C)
-            onehot = (positions == first_max[:, :, None]).reshape(N, C, PH, PW)
-            dx[:, :, hs:hs + PH, ws:ws + PW] += onehot * dout[:, :, i, j][:, :, None, None]
+    dx = np.zeros_like(x)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    hs, ws = i * stride, j * stride
+                    window = x[n, c, hs:hs + PH, ws:ws + PW]
+                    # np.argmax gives the first maximum in row-major order:
+                    # the whole derivative goes to that one input.
+                    k = np.argmax(window)
+                    dx[n, c, hs + k // PW, ws + k % PW] += dout[n, c, i, j]
     ### END SOLUTION
     return dx
 
