@@ -166,6 +166,40 @@ def test_conv_float32_close_to_float64_torch():
         assert norm_error(mine, r) < 1e-5
 
 
+@pytest.mark.parametrize("case", CONV_CASES, ids=CONV_IDS)
+def test_conv_strides_chunk_by_chunk_matches_torch(case, monkeypatch):
+    # Force one image per chunk: the chunk loop must give the same results as
+    # the whole batch at once (the other tests run one chunk).
+    monkeypatch.setattr(fl, "_CHUNK_BYTES", 1)
+    x_shape, w_shape, stride, pad = case
+    rng, x, w, b = conv_data((3,) + x_shape[1:], w_shape, np.float64, seed=5)
+    out, cache = fl.conv_forward_strides(x, w, b, {"stride": stride, "pad": pad})
+    dout = rng.standard_normal(out.shape)
+    grads = fl.conv_backward_strides(dout, cache)
+    for mine, ref in zip((out, *grads), torch_conv(x, w, b, stride, pad, dout)):
+        assert rel_error(mine, ref) < 1e-9
+
+
+@pytest.mark.parametrize("impl", list(CONV_IMPLS))
+def test_conv_mixed_dtypes_follow_the_naive_layer(impl):
+    # float32 x and w with a float64 bias: out is np.result_type(x, w, b) =
+    # float64 and every gradient has its own input's dtype, in the naive and
+    # the fast layers alike.
+    fwd, bwd = CONV_IMPLS[impl]
+    rng, x, w, b = conv_data((2, 3, 6, 5), (4, 3, 3, 3), np.float32)
+    b = b.astype(np.float64)
+    param = {"stride": 1, "pad": 1}
+    out, cache = fwd(x, w, b, param)
+    assert out.dtype == np.float64
+    dx, dw, db = bwd(rng.standard_normal(out.shape), cache)
+    assert (dx.dtype, dw.dtype, db.dtype) == (np.float32, np.float32, np.float64)
+    if naive_layers is not None:
+        out_n, cache_n = naive_layers.conv_forward_naive(x, w, b, param)
+        grads_n = naive_layers.conv_backward_naive(rng.standard_normal(out.shape), cache_n)
+        assert out_n.dtype == out.dtype
+        assert [g.dtype for g in grads_n] == [dx.dtype, dw.dtype, db.dtype]
+
+
 def test_conv_fast_is_the_strides_method():
     assert fl.conv_forward_fast is fl.conv_forward_strides
     assert fl.conv_backward_fast is fl.conv_backward_strides
@@ -271,6 +305,33 @@ def test_max_pool_keeps_dtype_and_does_not_modify_inputs(impl, dtype):
     np.testing.assert_array_equal(x, x_copy)
 
 
+@pytest.mark.parametrize("impl", list(POOL_IMPLS))
+def test_max_pool_dx_has_the_dtype_of_x(impl):
+    # float32 x with a float64 upstream derivative: dx is float32, as in the
+    # naive layer.
+    fwd, bwd = POOL_IMPLS[impl]
+    rng, x = pool_data((2, 3, 6, 6), np.float32, ties=False)
+    param = {"pool_height": 2, "pool_width": 2, "stride": 2}
+    out, cache = fwd(x, param)
+    assert bwd(rng.standard_normal(out.shape), cache).dtype == np.float32
+    if naive_layers is not None:
+        _, cache_n = naive_layers.max_pool_forward_naive(x, param)
+        assert naive_layers.max_pool_backward_naive(
+            rng.standard_normal(out.shape), cache_n).dtype == np.float32
+
+
+def test_max_pool_accepts_non_contiguous_input():
+    rng, x = pool_data((3, 2, 8, 8), np.float64, ties=False)
+    x_view = x.transpose(0, 1, 3, 2)                     # not C-contiguous
+    param = {"pool_height": 2, "pool_width": 2, "stride": 2}
+    for fwd, bwd in POOL_IMPLS.values():
+        out, cache = fwd(x_view, param)
+        dout = rng.standard_normal(out.shape)
+        t_out, t_dx = torch_pool(np.ascontiguousarray(x_view), 2, 2, 2, dout)
+        np.testing.assert_array_equal(out, t_out)
+        assert rel_error(bwd(dout, cache), t_dx) < 1e-12
+
+
 @pytest.mark.parametrize("case,method", [
     (((2, 3, 8, 8), 2, 2, 2), "reshape"),
     (((2, 3, 9, 9), 3, 3, 3), "reshape"),
@@ -326,6 +387,28 @@ def test_col2im_is_the_adjoint_of_im2col(case):
         back = to_img(y)
         assert back.shape == x.shape
         assert abs(np.vdot(cols, y) - np.vdot(x, back)) < 1e-10 * abs(np.vdot(cols, y)) + 1e-12
+
+
+@pytest.mark.parametrize("case", [c for c in CONV_CASES if c[2] == 1],
+                         ids=[i for c, i in zip(CONV_CASES, CONV_IDS) if c[2] == 1])
+def test_flat_columns_hold_the_windows_and_col2im_flat_is_their_adjoint(case):
+    x_shape, w_shape, stride, pad = case
+    rng, x, _, _ = conv_data(x_shape, w_shape, np.float64)
+    N, C, H, W = x_shape
+    HH, WW = w_shape[2:]
+    Ho, Wo = out_size(H, W, HH, WW, pad, 1)
+    Hp, Wp = H + 2 * pad, W + 2 * pad
+    xp = im2col.pad_channels_first(x, pad)
+    flat = im2col.im2col_flat(xp, HH, WW)
+    # The columns at output positions are exactly the im2col columns.
+    grid = np.zeros((flat.shape[0], N * Hp * Wp))
+    grid[:, :flat.shape[1]] = flat
+    at_outputs = grid.reshape(-1, N, Hp, Wp)[:, :, :Ho, :Wo].reshape(flat.shape[0], -1)
+    np.testing.assert_array_equal(at_outputs, im2col.im2col_strided(x, HH, WW, pad, 1))
+    # <im2col_flat(xp), y> == <xp, col2im_flat(y)>
+    y = rng.standard_normal(flat.shape)
+    back = im2col.col2im_flat(y, xp.shape, HH, WW)
+    assert abs(np.vdot(flat, y) - np.vdot(xp, back)) < 1e-10 * abs(np.vdot(flat, y))
 
 
 def test_conv_output_size_rejects_bad_params():
