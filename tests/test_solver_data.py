@@ -6,6 +6,8 @@ import collections
 import glob
 import os
 import pickle
+import pickletools
+import struct
 
 import numpy as np
 import pytest
@@ -144,11 +146,66 @@ PER_BATCH = 4
 TEST_IMAGES = 5
 
 
-def _write_fake_cifar(root, str_keys=False):
+class Py2Pickler(pickle._Pickler):
+    """Writes a pickle the way Python 2's cPickle.dump(obj, f, 2) wrote the
+    real cifar-10-batches-py files, which Python 3 cannot read without
+    pickle.load(f, encoding="latin1"):
+
+    - every str (and bytes) is a Python 2 str: SHORT_BINSTRING / BINSTRING
+      opcodes, which Python 3 decodes with the `encoding` argument (ASCII
+      by default);
+    - a numpy array is numpy.core.multiarray._reconstruct(ndarray, (0,), 'b')
+      with the state (1, shape, dtype, False, raw bytes as a Python 2 str),
+      and its dtype is numpy.dtype('u1', 0, 1) with a str state.
+
+    Written by subclassing the standard library's pure-Python pickler (no
+    library writes Python 2 pickles): only the str and array encodings differ
+    from Python 3's protocol 2.
+    """
+
+    dispatch = dict(pickle._Pickler.dispatch)
+
+    def __init__(self, file):
+        super().__init__(file, protocol=2)
+
+    def save_py2_str(self, obj):
+        raw = obj.encode("latin1") if isinstance(obj, str) else bytes(obj)
+        if len(raw) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(raw)]) + raw)
+        else:
+            self.write(pickle.BINSTRING + struct.pack("<i", len(raw)) + raw)
+        self.memoize(obj)
+
+    dispatch[str] = save_py2_str
+    dispatch[bytes] = save_py2_str
+
+    def save_global(self, obj, name=None):
+        if obj is np.ndarray.__reduce__(np.zeros(0))[0]:     # _reconstruct
+            # Python 2's numpy had it in numpy.core.multiarray (numpy 2 still
+            # resolves that name when unpickling).
+            self.write(pickle.GLOBAL + b"numpy.core.multiarray\n_reconstruct\n")
+            self.memoize(obj)
+        else:
+            super().save_global(obj, name)
+
+    def reducer_override(self, obj):
+        if isinstance(obj, np.dtype):
+            return np.dtype, (obj.str[1:], 0, 1), obj.__reduce__()[2]
+        if isinstance(obj, np.ndarray):
+            reconstruct, args, (version, shape, dtype, fortran, raw) = obj.__reduce__()
+            return reconstruct, args, (version, shape, dtype, fortran, bytes(raw))
+        return NotImplemented
+
+
+def _write_fake_cifar(root, key_format="python2"):
     """Write cifar-10-batches-py with PER_BATCH images in each training batch
     and TEST_IMAGES in test_batch: pickled dicts with 'data' (uint8 rows of
-    3072 values, channel-major) and 'labels' (list of ints), like the real
-    files (whose keys load as bytes in Python 3)."""
+    3072 values, channel-major), 'labels' (list of ints), 'batch_label' and
+    'filenames', like the real files.
+
+    key_format: "python2" writes them as the real files are written (see
+    Py2Pickler); "bytes-keys" / "str-keys" write Python 3 pickles whose keys
+    are bytes / str, as a re-saved copy of the data set might be."""
     root.mkdir()
     rng = np.random.default_rng(0)
     batches = {}
@@ -156,23 +213,48 @@ def _write_fake_cifar(root, str_keys=False):
     for name in names:
         n = TEST_IMAGES if name == "test_batch" else PER_BATCH
         data = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
+        data[0, 0] = 200      # a byte >= 128, as in any real image: not ASCII
         labels = [int(v) for v in rng.integers(0, 10, size=n)]
-        k = (lambda s: s) if str_keys else (lambda s: s.encode())
+        k = (lambda s: s.encode()) if key_format == "bytes-keys" else (lambda s: s)
         d = {
-            k("batch_label"): ("batch %s" % name).encode(),
-            k("labels"): labels,
             k("data"): data,
+            k("labels"): labels,
+            k("batch_label"): ("batch %s" % name).encode(),
             k("filenames"): [("img_%d.png" % i).encode() for i in range(n)],
         }
         with open(root / name, "wb") as f:
-            pickle.dump(d, f, protocol=2)
+            if key_format == "python2":
+                Py2Pickler(f).dump(d)
+            else:
+                pickle.dump(d, f, protocol=2)
         batches[name] = (data, np.array(labels))
     return batches
 
 
-@pytest.mark.parametrize("str_keys", [False, True], ids=["bytes-keys", "str-keys"])
-def test_load_cifar_batch_layout(tmp_path, str_keys):
-    batches = _write_fake_cifar(tmp_path / "cifar-10-batches-py", str_keys=str_keys)
+def test_fake_cifar_is_a_python2_pickle(tmp_path):
+    # The written file uses Python 2 str opcodes only (no Python 3 unicode or
+    # bytes opcodes), names numpy.core.multiarray._reconstruct, and cannot be
+    # read by Python 3 without encoding="latin1" -- just like the real files.
+    _write_fake_cifar(tmp_path / "cifar-10-batches-py")
+    path = tmp_path / "cifar-10-batches-py" / "data_batch_1"
+    raw = path.read_bytes()
+    ops = collections.Counter(op.name for op, _, _ in pickletools.genops(raw))
+    assert raw[:2] == b"\x80\x02"
+    assert ops["SHORT_BINSTRING"] > 0 and ops["BINSTRING"] == 1   # the image data
+    assert not {"BINUNICODE", "SHORT_BINUNICODE", "BINBYTES", "SHORT_BINBYTES"} & set(ops)
+    assert b"cnumpy.core.multiarray\n_reconstruct\n" in raw
+    with open(path, "rb") as f:
+        with pytest.raises(UnicodeDecodeError):
+            pickle.load(f)                      # Python 3's default: ASCII
+    with open(path, "rb") as f:
+        d = pickle.load(f, encoding="latin1")
+    assert sorted(d) == ["batch_label", "data", "filenames", "labels"]
+    assert d["data"].dtype == np.uint8 and d["data"].shape == (PER_BATCH, 3072)
+
+
+@pytest.mark.parametrize("key_format", ["python2", "bytes-keys", "str-keys"])
+def test_load_cifar_batch_layout(tmp_path, key_format):
+    batches = _write_fake_cifar(tmp_path / "cifar-10-batches-py", key_format=key_format)
     X, y = load_CIFAR_batch(str(tmp_path / "cifar-10-batches-py" / "data_batch_1"))
     data, labels = batches["data_batch_1"]
     assert X.shape == (PER_BATCH, 32, 32, 3) and X.dtype == np.float64
