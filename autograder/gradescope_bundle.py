@@ -23,7 +23,10 @@ layout. It copies the submission into a private work folder, grades it with
 ``autograder grade`` into that folder, and only then installs the grader's
 ``results.json`` into the results folder (removing whatever was there), so
 the final file is always the grader's own. Student code runs only in the
-sandbox, which mounts neither the results folder nor the course.
+sandbox, which mounts neither the results folder nor the course, and always
+as an unprivileged uid; ``run_autograder`` makes the course and the results
+folder 0700 first, so that also holds where bubblewrap cannot run
+(``AUTOGRADER_GS_EXTRA_ARGS="--bwrap off"`` forces that path).
 
 ``python -m autograder.gradescope_bundle place SUBMISSION DEST --skeleton DIR``
 is the "copy the submission into place" step of ``run_autograder``.
@@ -102,7 +105,11 @@ else PY="$(command -v python3)"; fi
 # ever on the grader's import path (-P: no script/cwd directory on sys.path).
 export AUTOGRADER_COURSE_ROOT="$SOURCE" PYTHONPATH="$SOURCE" MPLBACKEND=Agg
 
+# Student code runs as an unprivileged uid (with or without bubblewrap): it must not read
+# the course (hidden tests, reference) nor write the results, whatever modes the image gave.
+umask 077
 mkdir -p "$RESULTS"
+chmod 700 "$SOURCE" "$RESULTS"
 rm -f "$RESULTS/results.json"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/autograder-work.XXXXXX")"
 chmod 700 "$WORK"

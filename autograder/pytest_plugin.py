@@ -18,6 +18,7 @@ from typing import Callable
 import pytest
 
 from autograder.results import TestOutcome
+from autograder.sandbox.errors import MAX_MESSAGE_CHARS, clip
 
 PLUGIN_KEY: "pytest.StashKey[GradingPlugin]" = pytest.StashKey()
 
@@ -40,31 +41,42 @@ def import_reference(solutions_dir: Path):
     return pkg
 
 
+def _text(exc: BaseException) -> str:
+    """``str(exc)``, capped: a failed check may quote what the student's code returned."""
+    try:
+        return clip(str(exc), MAX_MESSAGE_CHARS)
+    except Exception:  # noqa: BLE001 - a str() that raises is still a failure to report
+        return ""
+
+
 def student_message(excinfo: pytest.ExceptionInfo) -> str:
-    """The reason a test failed, in one or two sentences for the student."""
+    """The reason a test failed, in one or two sentences for the student (capped in length)."""
     from autograder.sandbox.proxy import StudentCodeError
 
     exc = excinfo.value
     if isinstance(exc, StudentCodeError):
-        return str(exc)
+        return str(exc)  # each of its parts is capped already
     if isinstance(exc, AssertionError):
-        text = str(exc).strip()
+        text = _text(exc).strip()
         return text.split("\n\n")[0] if text else "a check on your result failed"
     if isinstance(exc, pytest.fail.Exception):
-        return str(exc).strip()
+        return _text(exc).strip()
     # A trusted-side error while checking the student's result: almost always a
     # result of the wrong type or shape.
-    return f"your result could not be checked ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+    text = _text(exc)
+    return f"your result could not be checked ({type(exc).__name__}: {text.splitlines()[0] if text else ''})"
 
 
 class GradingPlugin:
     """Registered into ``pytest.main(plugins=[...])`` by :mod:`autograder.runner`."""
 
     def __init__(self, proxy_factory: Callable[[], object], reference_dir: Path,
-                 selected_parts: set[str] | None = None):
+                 selected_parts: set[str] | None = None, budget=None):
         self._proxy_factory = proxy_factory
         self._reference_dir = reference_dir
         self._selected_parts = selected_parts
+        # the grading's TimeBudget (shared by the proxies): each test gets its own deadline
+        self._budget = budget
         self._proxies: list = []
         self.outcomes: list[TestOutcome] = []
         self.collection_errors: list[str] = []
@@ -100,6 +112,20 @@ class GradingPlugin:
     def pytest_collectreport(self, report):
         if report.failed:
             self.collection_errors.append(f"could not collect {report.nodeid}: {report.longreprtext[-500:]}")
+
+    # -- the per-test deadline ------------------------------------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        """Each test's calls into student code share one deadline (``Sandbox.test_timeout``):
+        past it the next call fails the test with a timeout message, and the next test starts
+        with a fresh deadline (the submission's total budget still counts)."""
+        if self._budget is not None:
+            self._budget.start_test()
+        try:
+            yield
+        finally:
+            if self._budget is not None:
+                self._budget.end_test()
 
     # -- outcomes ---------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)

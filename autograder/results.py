@@ -11,6 +11,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+# A test's message can quote student-controlled text (an exception message, a
+# traceback): capped here too, so no report ever carries megabytes of it.
+MAX_TEST_MESSAGE = 8192
+TRUNCATED = "... (truncated)"
+SUMMARY_CHARS = 300
+
 
 @dataclass
 class TestOutcome:
@@ -21,12 +27,26 @@ class TestOutcome:
     grade_id: str
     weight: float
     status: str  # "passed" | "failed" | "error" (grader-side problem) | "skipped"
-    message: str = ""  # one sentence a student can act on; empty when passed
+    message: str = ""  # one sentence a student can act on (+ trimmed traceback); empty when passed
     duration: float = 0.0
+
+    def __post_init__(self):
+        if not isinstance(self.message, str):
+            self.message = str(self.message)
+        if len(self.message) > MAX_TEST_MESSAGE:
+            self.message = self.message[:MAX_TEST_MESSAGE] + TRUNCATED
 
     @property
     def passed(self) -> bool:
         return self.status == "passed"
+
+    @property
+    def summary(self) -> str:
+        """The message's first line, at most ``SUMMARY_CHARS`` long: one line a lost point
+        in tables (the full message, traceback included, stays in ``message``)."""
+        lines = self.message.strip().splitlines()
+        line = lines[0].strip() if lines else self.status
+        return line if len(line) <= SUMMARY_CHARS else line[:SUMMARY_CHARS] + TRUNCATED
 
 
 @dataclass
@@ -63,7 +83,7 @@ class PartResult:
             mark = "ok  " if t.passed else "FAIL"
             line = f"  [{mark}] {t.name}"
             if not t.passed and t.message:
-                line += f": {t.message}"
+                line += f": {t.message}"  # feedback keeps the traceback (nbgrader's cell output)
             lines.append(line)
         if not self.tests:
             lines.append("  (no hidden test scored this part)")

@@ -3,6 +3,7 @@ student code in sandboxed workers, and build the :class:`GradingResult`.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Iterable
@@ -14,19 +15,40 @@ from autograder.paths import course_root, grading_tests_dir, solutions_dir
 from autograder import pytest_plugin
 from autograder.pytest_plugin import GradingPlugin
 from autograder.results import GradingResult, PartResult
-from autograder.submission import PreparedSubmission, SubmissionError
+from autograder.sandbox.slots import GRADE_SLOT_BASE, GRADE_SLOT_COUNT, NoFreeSlot, acquire_slot
+from autograder.submission import MAX_UNZIPPED_BYTES, PreparedSubmission, SubmissionError, course_given_files
 
 
 class GradingError(Exception):
     """Grading itself could not run (not the student's fault): exit code non-zero."""
 
 
-def _proxy_factory(package_root: Path, sandbox_config, slot: int):
-    """A function that opens a fresh sandboxed proxy on the submission (one per hidden module)."""
-    from autograder.sandbox import Sandbox, SubmissionProxy
+def make_sandbox(sandbox_config, root: Path):
+    """The grading's Sandbox: the course's settings, guarding the course at ``root``."""
+    from autograder.sandbox import Sandbox
 
     sandbox = Sandbox(config=sandbox_config) if sandbox_config is not None else Sandbox()
-    return lambda: SubmissionProxy.for_directory(package_root, sandbox=sandbox, slot=slot)
+    if not sandbox.course_root:
+        sandbox.course_root = str(root)
+    return sandbox
+
+
+def _proxy_factory(package_root: Path, sandbox, slot: int, budget):
+    """A function that opens a fresh sandboxed proxy on the submission (one per hidden module);
+    all of them draw on the grading's one time ``budget``."""
+    from autograder.sandbox import SubmissionProxy
+
+    return lambda: SubmissionProxy.for_directory(package_root, sandbox=sandbox, slot=slot, budget=budget)
+
+
+def _protections(sandbox) -> dict[str, bool]:
+    """What a worker would have had (when no test started one)."""
+    from autograder.sandbox import SandboxUnavailable
+
+    try:
+        return sandbox.protections()
+    except SandboxUnavailable:
+        return {}
 
 
 def build_parts(assignment: str, root: Path, outcomes) -> list[PartResult]:
@@ -54,7 +76,7 @@ def grade_submission(
     parts: Iterable[str] | None = None,
     modules: Iterable[str] | None = None,
     root: Path | None = None,
-    slot: int = 0,
+    slot: int | None = None,
     quiet: bool = True,
 ) -> GradingResult:
     """Grade ``submission`` (a folder holding ``cs231n/`` or a zip of one).
@@ -62,7 +84,10 @@ def grade_submission(
     ``parts`` restricts grading to some grade_ids (other parts are reported
     with no tests and score 0); ``modules`` to some hidden test files
     (e.g. ``["test_optim.py"]``). ``slot`` picks the worker's unprivileged uid
-    (61000 + slot), so parallel gradings never share one. Raises :class:`GradingError` only when grading
+    (61000 + slot); by default a free one is taken (:func:`acquire_slot`), so
+    parallel gradings never share one. The package is graded from a private
+    copy with the course's given files put over the student's
+    (:class:`PreparedSubmission`). Raises :class:`GradingError` only when grading
     itself cannot run; everything the student did wrong is a score.
     """
     root = Path(root) if root else course_root()
@@ -73,9 +98,20 @@ def grade_submission(
     result = GradingResult(assignment=assignment, submission=str(submission))
     selected = set(parts) if parts is not None else None
     try:
-        with PreparedSubmission(Path(submission)) as package_root:
-            plugin = GradingPlugin(_proxy_factory(package_root, sandbox_config, slot),
-                                   solutions_dir(assignment, root), selected)
+        given = course_given_files(assignment, root)
+    except FileNotFoundError as e:
+        raise GradingError(str(e)) from None
+    sandbox = make_sandbox(sandbox_config, root)
+    # the package must fit the worker's tmpfs, with room for what the student's code writes
+    max_bytes = min(MAX_UNZIPPED_BYTES, sandbox.submission_tmpfs_mb * 2**20 // 2 or MAX_UNZIPPED_BYTES)
+    slot_cm = acquire_slot(GRADE_SLOT_BASE, GRADE_SLOT_COUNT) if slot is None else contextlib.nullcontext(slot)
+    try:
+        with slot_cm as slot, PreparedSubmission(Path(submission), given=given, max_bytes=max_bytes) as package_root:
+            from autograder.sandbox import TimeBudget
+
+            budget = TimeBudget(sandbox.submission_timeout, sandbox.test_timeout)
+            plugin = GradingPlugin(_proxy_factory(package_root, sandbox, slot, budget),
+                                   solutions_dir(assignment, root), selected, budget=budget)
             targets = [str(tests_dir / m) for m in modules] if modules else [str(tests_dir)]
             args = targets + [
                 "-p", "no:cacheprovider",  # never write .pytest_cache into grading_tests/
@@ -97,8 +133,10 @@ def grade_submission(
                 raise GradingError("the hidden suite collected no tests")
             if plugin.collection_errors:
                 raise GradingError("; ".join(plugin.collection_errors))
-            result.protections = plugin.protections
+            result.protections = plugin.protections or _protections(sandbox)
             result.parts = build_parts(assignment, root, plugin.outcomes)
+    except NoFreeSlot as e:
+        raise GradingError(str(e)) from None
     except SubmissionError as e:
         # the student's fault: every part scores zero, with the reason
         result.errors.append(f"submission could not be graded: {e}")

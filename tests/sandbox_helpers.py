@@ -1,15 +1,72 @@
 """Shared helpers for the sandbox tests (real worker processes, real bwrap)."""
 from __future__ import annotations
 
+import atexit
 import functools
 import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from autograder.sandbox import Sandbox, SubmissionProxy
+from autograder.sandbox.permissions import may
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "sandbox" / "basic"
+IS_ROOT = os.geteuid() == 0
+WORKER_UID = 61000
+
+
+def _runnable_by_worker(python: str) -> bool:
+    exe = os.path.realpath(python)
+    return may(Path(exe), WORKER_UID, WORKER_UID, "rx") and may(Path(sys.base_prefix), WORKER_UID, WORKER_UID, "rx")
+
+
+@functools.lru_cache(maxsize=1)
+def worker_python() -> str | None:
+    """A Python 3.11 with this venv's packages that an unprivileged worker uid can run.
+
+    Without bubblewrap a root grader runs student code as uid 61000+ on the host's
+    files, so the interpreter must be readable by everyone.  This venv's base Python
+    may live where only root can go (e.g. ``/root/.pyenv``): then a venv is made from
+    the system's own python3.11 in a world-readable temporary folder, seeing this
+    venv's site-packages through a ``.pth`` line.  None when there is no such Python.
+    """
+    if _runnable_by_worker(sys.executable):
+        return sys.executable
+    ver = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for base in (f"/usr/bin/{ver}", f"/usr/local/bin/{ver}"):
+        if not os.path.isfile(base) or not may(Path(base), WORKER_UID, WORKER_UID, "rx"):
+            continue
+        home = Path(tempfile.mkdtemp(prefix="autograder-test-python-"))
+        os.chmod(home, 0o755)
+        atexit.register(shutil.rmtree, home, True)
+        venv = home / "venv"
+        r = subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], capture_output=True, timeout=120)
+        if r.returncode != 0:
+            continue
+        site = venv / "lib" / ver / "site-packages"
+        (site / "this-project.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+        py = str(venv / "bin" / "python")
+        ok = subprocess.run([py, "-I", "-c", "import numpy, msgpack"], capture_output=True, timeout=120)
+        if ok.returncode == 0:
+            return py
+    return None
+
+
+def plain_traits(traits: dict) -> dict:
+    """Traits for a worker without bubblewrap: as root, an interpreter the worker uid can run."""
+    traits = dict(traits)
+    if IS_ROOT and "python" not in traits:
+        py = worker_python()
+        if py is None:
+            pytest.skip("no Python the unprivileged worker uid can run (needed without bubblewrap as root)")
+        traits["python"] = py
+    return traits
 
 
 def bwrap_reason() -> str | None:
@@ -25,6 +82,8 @@ def make_proxy(mode: str, slot: int = 0, **traits) -> SubmissionProxy:
         if reason:
             pytest.skip(reason)
     traits.setdefault("call_timeout", 20.0)
+    if mode != "bwrap":
+        traits = plain_traits(traits)
     sb = Sandbox(use_bwrap=(mode == "bwrap"), **traits)
     return SubmissionProxy(functools.partial(sb.start, FIXTURE, slot=slot))
 

@@ -10,19 +10,30 @@ def add_sandbox_flags(p: argparse.ArgumentParser) -> None:
     """CLI flags that override ``c.Sandbox.*`` from nbgrader_config.py."""
     g = p.add_argument_group("sandbox limits (override c.Sandbox.* in nbgrader_config.py)")
     g.add_argument("--call-timeout", type=float, help="seconds one call into student code may take")
-    g.add_argument("--submission-timeout", type=float, help="seconds a whole worker may live")
+    g.add_argument("--submission-timeout", type=float,
+                   help="seconds all calls into student code may take in total for the submission")
+    g.add_argument("--test-timeout", type=float, help="seconds the calls of one hidden test may take in total")
     g.add_argument("--memory-mb", type=int, help="address-space limit of a worker, MB")
+    g.add_argument("--bwrap", choices=("auto", "on", "off"), default=None,
+                   help="bubblewrap namespaces: auto (if they work here), on (required), off (plain "
+                        "subprocess; as root still an unprivileged uid)")
     g.add_argument("--require-isolation", action="store_true", default=None,
                    help="fail instead of grading when a sandbox protection is unavailable")
+
+
+BWRAP_CHOICES = {"auto": "auto", "on": True, "off": False}
 
 
 def sandbox_config_from_args(args: argparse.Namespace, root: Path | None = None):
     from autograder.config import load_course_config, with_overrides
 
+    bwrap = getattr(args, "bwrap", None)
     return with_overrides(
         load_course_config(root), "Sandbox",
         call_timeout=args.call_timeout, submission_timeout=args.submission_timeout,
+        test_timeout=getattr(args, "test_timeout", None),
         memory_limit_mb=args.memory_mb, require_isolation=args.require_isolation,
+        use_bwrap=BWRAP_CHOICES[bwrap] if bwrap is not None else None,
     )
 
 

@@ -5,8 +5,12 @@ that code runs as the grader: it could read ``gradebook.db``, ``source/``,
 ``grading_tests/`` and other students' folders, or use the network.
 :class:`SandboxedKernelManager` starts ipykernel the way the grading workers
 are started (:class:`autograder.sandbox.Sandbox`: bubblewrap namespaces,
-unprivileged uid ``worker_uid_base + slot``, rlimits, cgroups), on a private
-copy of the notebook's folder mounted at ``/submission``.
+rlimits, cgroups), on a private copy of the notebook's folder, copied into the
+sandbox's size-limited tmpfs ``/submission``.  When the grader is root the
+kernel always runs as the unprivileged uid ``worker_uid_base + slot``
+(``setpriv``: no capabilities, no_new_privs), with or without bubblewrap.
+Unlike the hidden-suite workers it sees scikit-learn's bundled datasets: the
+notebooks load the digits.
 
 The sandbox has its own network namespace, so the kernel talks ZeroMQ over
 unix sockets (``transport='ipc'``) in a private directory bound into the
@@ -28,8 +32,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Int, List, Unicode, default
 
-from autograder.sandbox.launcher import SANDBOX_SUBMISSION, Sandbox, WorkerProcess
-from autograder.sandbox.limits import CgroupSet, Limits, count_processes_of, make_preexec
+from autograder.sandbox.launcher import Sandbox, bwrap_command, copy_submission, drop_privileges
+from autograder.sandbox.limits import CgroupSet, Limits, count_processes_of, kill_processes_of, make_preexec
 
 MiB = 1024 * 1024
 
@@ -58,6 +62,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._cgroups = CgroupSet()
         self.sandbox = Sandbox(parent=self)
         self.protections: dict[str, bool] = {}
+        self._plan: dict | None = None
 
     # ------------------------------------------------------------------ start
     async def _async_pre_start_kernel(self, **kw):
@@ -73,8 +78,9 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         sb = self.sandbox
-        plan = sb._plan()
+        plan = sb._plan("notebook", slot=self.slot)
         sb.check_requirements(plan)
+        self._plan = plan
         self.protections = dict(plan["protections"])
         off = [k for k, v in self.protections.items() if not v]
         if off:
@@ -84,14 +90,15 @@ class SandboxedKernelManager(AsyncKernelManager):
         work = self._private / "work"
         if work.exists():
             shutil.rmtree(work)
-        shutil.copytree(cwd, work, symlinks=True, ignore=shutil.ignore_patterns(*self.copy_ignore))
+        copy_submission(cwd, work)
         tmp = self._private / "tmp"
         tmp.mkdir(exist_ok=True)
         ipc = Path(self.connection_file).parent
 
         uid = gid = None
         if plan["drop_uid"]:
-            uid = gid = sb.worker_uid_base + self.slot
+            uid, gid = sb.worker_ids(self.slot)
+            os.chmod(self._private, 0o711)  # traversable (not listable) for the kernel's uid
             for p in [work, tmp, ipc, Path(self.connection_file), *work.rglob("*")]:
                 try:
                     os.chown(p, uid, gid, follow_symlinks=False)
@@ -112,20 +119,17 @@ class SandboxedKernelManager(AsyncKernelManager):
         }
         if plan["bwrap"]:
             home = "/tmp"
-            cmd = WorkerProcess(sb, work, self.slot, plan)._bwrap_command(work, uid, gid)
-            sep = cmd.index("--")
-            tail = len(cmd) - 1 - cmd[::-1].index(sb.python)  # the worker's command line
             # bwrap makes missing parents 0700 root: make the way to the sockets traversable
             extra = ["--perms", "0755", "--dir", str(ipc.parent),
                      "--bind", str(ipc), str(ipc), "--unsetenv", "JPY_PARENT_PID"]
-            cmd = cmd[:sep] + extra + cmd[sep:tail] + inner
+            cmd = bwrap_command(sb, plan, work, inner, uid=uid, gid=gid, extra=extra)
             kw["cwd"] = str(self._private)
             # a signal to bwrap does not reach the kernel: interrupt with a message
             if self.kernel_spec is not None:
                 self.kernel_spec.interrupt_mode = "message"
-        else:  # no namespaces here: at least a private copy, rlimits and a clean environment
+        else:  # no namespaces here: a private copy, rlimits, a clean environment, and never root
             home = str(tmp)
-            cmd = inner
+            cmd = [*drop_privileges(plan, uid, gid), *inner]
             kw["cwd"] = str(work)
         env.update(HOME=home, TMPDIR=home, MPLCONFIGDIR=home, IPYTHONDIR=f"{home}/.ipython",
                    JUPYTER_RUNTIME_DIR=f"{home}/.jupyter-runtime")
@@ -148,6 +152,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
+            plan = self._plan or {}
+            if plan.get("drop_uid") and not plan.get("bwrap") and not self._cgroups.dirs:
+                kill_processes_of(self.sandbox.worker_ids(self.slot)[0])  # daemons the kernel left
             self._cgroups.remove()
             if self._private is not None:
                 _rmtree(self._private)

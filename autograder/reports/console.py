@@ -1,25 +1,36 @@
-"""The per-part table ``autograder grade`` prints (rich), with a reason for every lost point."""
+"""The per-part table ``autograder grade`` prints (rich), with ONE line for every lost point
+(the first line of the test's message; tracebacks stay in results.json's ``output``)."""
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from autograder.results import GradingResult
 
 
+LOG_WIDTH = 200  # columns when printing to a log (CI, Gradescope) rather than a terminal
+
+
 def print_result(result: GradingResult, console: Console | None = None) -> None:
-    console = console or Console()
-    table = Table(title=f"{result.assignment}: {result.submission}", show_lines=False)
+    """Print the table.  Each lost point is one line (a narrow terminal may fold it)."""
+    if console is None:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=LOG_WIDTH)
+    table = Table(title=escape(f"{result.assignment}: {result.submission}"), show_lines=False)
     table.add_column("part")
     table.add_column("points", justify="right")
     table.add_column("why points were lost", overflow="fold")
     for part in result.parts:
-        lost = [f"{t.name}: {t.message}" for t in part.tests if not t.passed]
+        lost = [f"{t.name}: {t.summary}" for t in part.tests if not t.passed]
         if not part.tests:
             lost = ["no hidden test ran for this part"]
         style = "green" if not lost else ("red" if part.score == 0 else "yellow")
-        table.add_row(part.grade_id, f"[{style}]{part.score:.2f} / {part.max_points:g}[/]",
-                      "\n".join(lost))
+        # Text, not markup: a student's message may contain "[/]" or "[link=...]"
+        table.add_row(Text(part.grade_id), f"[{style}]{part.score:.2f} / {part.max_points:g}[/]",
+                      Text("\n".join(lost)))
     console.print(table)
     console.print(f"[bold]Score: {result.score:.2f} / {result.max_score:g}[/]  "
                   f"({result.execution_time:.1f} s)")
@@ -27,4 +38,4 @@ def print_result(result: GradingResult, console: Console | None = None) -> None:
     if off:
         console.print(f"[yellow]Sandbox protections off on this machine: {', '.join(off)}[/]")
     for err in result.errors:
-        console.print(f"[red]grading problem:[/] {err}")
+        console.print(f"[red]grading problem:[/] {escape(err)}")

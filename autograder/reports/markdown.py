@@ -18,7 +18,7 @@ def markdown_summary(result: GradingResult) -> str:
         "|---|---:|---|",
     ]
     for part in result.parts:
-        reasons = [f"{t.name}: {t.message}" for t in part.tests if not t.passed]
+        reasons = [f"{t.name}: {t.summary}" for t in part.tests if not t.passed]
         if not part.tests:
             reasons = ["no hidden test ran for this part"]
         lines.append(f"| `{part.grade_id}` | {part.score:.2f} / {part.max_points:g} | "

@@ -4,10 +4,14 @@
 * :mod:`.proxy` -- ``SubmissionProxy``/``RemoteRef``: call student code as if it were local;
 * :mod:`.protocol` -- the wire format (length-prefixed msgpack, arrays as data, never pickle);
 * :mod:`.worker` -- the standalone script that runs inside the sandbox;
-* :mod:`.errors` -- ``StudentCodeError`` and its subclasses.
+* :mod:`.errors` -- ``StudentCodeError`` and its subclasses (text capped on the trusted side);
+* :mod:`.slots` -- ``acquire_slot``: one grading at a time per worker uid;
+* :mod:`.permissions` -- what the worker uid could read/change on the host (no bwrap);
+* :mod:`.seed` -- standalone: fills the sandbox's size-limited submission tmpfs.
 """
 from .errors import (
     NotImplementedYet,
+    OversizeReply,
     ProtocolError,
     SandboxUnavailable,
     StaleReference,
@@ -16,11 +20,12 @@ from .errors import (
     WorkerCrashed,
 )
 from .launcher import PROTECTIONS, Sandbox, WorkerProcess, WorkerStartError
-from .proxy import RemotePath, RemoteRef, SubmissionProxy
+from .proxy import RemotePath, RemoteRef, SubmissionProxy, TimeBudget
 
 __all__ = [
     "PROTECTIONS",
     "NotImplementedYet",
+    "OversizeReply",
     "ProtocolError",
     "RemotePath",
     "RemoteRef",
@@ -30,6 +35,7 @@ __all__ = [
     "StudentCodeError",
     "StudentTimeout",
     "SubmissionProxy",
+    "TimeBudget",
     "WorkerCrashed",
     "WorkerProcess",
     "WorkerStartError",

@@ -6,6 +6,30 @@ message says what happened in words a student can act on.
 """
 from __future__ import annotations
 
+# Caps on the student-controlled text a failure carries, applied on the trusted
+# side: the worker's own caps are in the student's process and can be changed
+# there (``__main__.MAX_MESSAGE = 10**9``), so they are only a courtesy.
+MAX_MESSAGE_CHARS = 2048
+MAX_TRACEBACK_CHARS = 4096
+MAX_STDOUT_CHARS = 4096
+MAX_NAME_CHARS = 200
+TRUNCATED = "... (truncated)"
+
+
+def clip(text, limit: int, keep: str = "head") -> str:
+    """``text`` as a str of at most about ``limit`` characters, marked when cut.
+
+    ``keep="head"`` keeps the beginning (messages), ``"tail"`` the end
+    (tracebacks and printed output, whose last lines matter most).
+    """
+    if not isinstance(text, str):
+        return ""
+    if len(text) <= limit:
+        return text
+    if keep == "tail":
+        return TRUNCATED + "\n" + text[-limit:]
+    return text[:limit] + TRUNCATED
+
 
 class StudentCodeError(Exception):
     """Student code raised, hung, crashed the worker or sent malformed data.
@@ -17,11 +41,11 @@ class StudentCodeError(Exception):
 
     def __init__(self, message: str, *, exc_type: str = "", function: str = "",
                  student_traceback: str = "", stdout: str = ""):
-        self.exc_type = exc_type
-        self.message = message
-        self.function = function
-        self.student_traceback = student_traceback
-        self.stdout = stdout
+        self.exc_type = clip(exc_type, MAX_NAME_CHARS)
+        self.message = clip(message, MAX_MESSAGE_CHARS)
+        self.function = clip(function, MAX_NAME_CHARS)
+        self.student_traceback = clip(student_traceback, MAX_TRACEBACK_CHARS, keep="tail")
+        self.stdout = clip(stdout, MAX_STDOUT_CHARS, keep="tail")
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -54,6 +78,10 @@ class ProtocolError(StudentCodeError):
     """The worker sent malformed or disallowed data (counted as the student's failure)."""
 
 
+class OversizeReply(ProtocolError):
+    """The worker sent one reply larger than ``Sandbox.max_frame_mb`` (the worker was stopped)."""
+
+
 class StaleReference(StudentCodeError):
     """A RemoteRef from a worker that has since been restarted (after a timeout or crash)."""
 
@@ -63,11 +91,16 @@ class SandboxUnavailable(RuntimeError):
 
 
 __all__ = [
+    "MAX_MESSAGE_CHARS",
+    "MAX_STDOUT_CHARS",
+    "MAX_TRACEBACK_CHARS",
     "NotImplementedYet",
+    "OversizeReply",
     "ProtocolError",
     "SandboxUnavailable",
     "StaleReference",
     "StudentCodeError",
     "StudentTimeout",
     "WorkerCrashed",
+    "clip",
 ]

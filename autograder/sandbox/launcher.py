@@ -8,12 +8,18 @@ Isolation, strongest first:
 
 * bubblewrap (``bwrap``) available: fresh ipc/pid/net/uts(/cgroup) namespaces,
   a minimal read-only view (``/usr``, ``/etc``, the Python install, the venv,
-  the worker's two files), the private submission copy read-write at
-  ``/submission``, tmpfs ``/tmp``, private ``/proc`` and ``/dev``.  When the
-  grader is root, bwrap runs as root and ``setpriv`` drops to a dedicated uid
-  (``worker_uid_base + slot``) with no capabilities and ``no_new_privs``;
-  otherwise bwrap runs unprivileged in a user namespace.
-* fallback: a plain subprocess; :meth:`Sandbox.protections` says what is off.
+  the worker's files), the grader's private copy of the submission read-only,
+  copied (``seed.py``) into a size-limited tmpfs at ``/submission`` before any
+  student code runs, a size-limited tmpfs ``/tmp``, scikit-learn's bundled
+  datasets hidden (``hide_datasets``), private ``/proc`` and ``/dev``.
+* no bubblewrap: a plain subprocess on a private copy on the host.
+
+Either way, when the grader is root the worker runs as a dedicated uid
+(``worker_uid_base + slot``) through ``setpriv`` with no capabilities and
+``no_new_privs`` -- never as root; without setpriv it refuses to start.  Without
+bubblewrap, :meth:`Sandbox.protections` judges from permission bits whether
+that uid could read the hidden files or change the grader's
+(``permissions.py``) and says so.
 
 Always: rlimits (address space, CPU, processes, file size, open files, no core
 dumps), a cgroup v1 ``pids``/``memory`` group when writable, a wall-clock
@@ -21,8 +27,10 @@ deadline on every call, SIGKILL of the whole process tree on timeout.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
+import json
 import os
 import select
 import shutil
@@ -30,6 +38,7 @@ import signal
 import stat
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -38,25 +47,40 @@ from traitlets import Bool, Enum, Float, Int, List, Unicode
 from traitlets.config import LoggingConfigurable
 
 from . import protocol
-from .errors import ProtocolError, SandboxUnavailable, StudentTimeout, WorkerCrashed
-from .limits import CgroupSet, Limits, count_processes_of, make_preexec
+from .errors import OversizeReply, ProtocolError, SandboxUnavailable, StudentTimeout, WorkerCrashed
+from .limits import CgroupSet, Limits, count_processes_of, kill_processes_of, make_preexec
+from .permissions import can_reach, may, readable_paths, writable_paths
 
 HERE = Path(__file__).resolve().parent
-WORKER_FILES = ("worker.py", "protocol.py")
+WORKER_FILES = ("worker.py", "protocol.py", "seed.py")
 SANDBOX_WORKER_DIR = "/opt/autograder-worker"
+SANDBOX_SOURCE = SANDBOX_WORKER_DIR + "/submission"  # the read-only copy seed.py copies from
 SANDBOX_SUBMISSION = "/submission"
+MiB = 1024 * 1024
 PROTECTIONS = (
     "separate_process",
     "unprivileged_uid",
     "no_network",
     "filesystem_isolated",
+    "hidden_files_unreadable",
+    "grader_files_readonly",
+    "datasets_hidden",
     "pid_namespace",
     "memory_limit",
     "process_limit",
     "file_size_limit",
+    "disk_limit",
     "cpu_limit",
     "wall_timeout",
 )
+# Notebooks load the digits themselves: their kernels never hide the datasets.
+NOT_FOR_NOTEBOOKS = frozenset({"datasets_hidden"})
+# Under the course root: what student code must never read (hidden tests, reference,
+# instructor notebooks, gradebook, other students' work) ...
+HIDDEN_UNDER_ROOT = ("grading_tests", "solutions", "source", "gradebook.db", "submitted", "autograded",
+                     "feedback")
+# ... and, with those and the grader's own package, never change.
+READONLY_UNDER_ROOT = ("nbgrader_config.py",)
 _F_SETPIPE_SZ = 1031
 EXIT_CHANNEL_BROKEN = 86  # worker.py exits with this when its protocol fds stop working
 
@@ -70,8 +94,12 @@ class Sandbox(LoggingConfigurable):
 
     call_timeout = Float(60.0, help="Wall-clock seconds one call into student code may take before the "
                                     "worker is killed (StudentTimeout).").tag(config=True)
-    submission_timeout = Float(1800.0, help="Wall-clock seconds all calls for one submission may take in "
-                                            "total (across worker restarts); 0 = unlimited.").tag(config=True)
+    submission_timeout = Float(1800.0, help="Wall-clock seconds all calls into student code may take in total "
+                                            "for one grading, shared by every worker of it (one a hidden "
+                                            "module) and across restarts; 0 = unlimited.").tag(config=True)
+    test_timeout = Float(300.0, help="Wall-clock seconds the calls of ONE hidden test may take in total; a "
+                                     "test over it fails with a timeout message and the next test goes "
+                                     "on; 0 = unlimited.").tag(config=True)
     startup_timeout = Float(30.0, help="Seconds to wait for a new worker to report ready.").tag(config=True)
     memory_limit_mb = Int(4096, help="Address-space limit (RLIMIT_AS) of the worker in MiB, also the "
                                      "cgroup memory limit where cgroups are writable; 0 = none.").tag(config=True)
@@ -80,8 +108,15 @@ class Sandbox(LoggingConfigurable):
     max_processes = Int(64, help="Processes/threads the worker's uid may have (RLIMIT_NPROC, "
                                  "and the cgroup pids.max where writable); 0 = none.").tag(config=True)
     max_file_size_mb = Int(64, help="Largest file the worker may write (RLIMIT_FSIZE) in MiB.").tag(config=True)
+    submission_tmpfs_mb = Int(256, help="Size in MiB of the tmpfs holding the worker's writable copy of the "
+                                        "submission (bubblewrap only): all it writes there together; 0 = "
+                                        "bind the host copy read-write instead (no disk limit).").tag(config=True)
+    tmp_tmpfs_mb = Int(256, help="Size in MiB of the worker's /tmp tmpfs (bubblewrap only); 0 = "
+                                 "unlimited (half the RAM).").tag(config=True)
     max_open_files = Int(256, help="Open file descriptors per worker process (RLIMIT_NOFILE).").tag(config=True)
-    max_frame_mb = Int(512, help="Largest protocol message accepted from the worker, in MiB.").tag(config=True)
+    max_frame_mb = Int(16, help="Largest reply accepted from the worker, in MiB (the hidden suites' largest "
+                                "is under 2 MiB; decoding costs about 3x this in the grader). A larger "
+                                "reply fails the test at hand.").tag(config=True)
     max_depth = Int(64, help="Deepest nesting of lists/tuples/dicts accepted as data.").tag(config=True)
     require_isolation = Bool(False, help="Refuse to start workers unless every protection in "
                                          "`required_protections` is available on this machine.").tag(config=True)
@@ -90,13 +125,23 @@ class Sandbox(LoggingConfigurable):
                                      "Sandbox.protections().").tag(config=True)
     use_bwrap = Enum(["auto", True, False], default_value="auto",
                      help="Use bubblewrap namespaces: 'auto' (if it works here), True (required), "
-                          "False (plain subprocess).").tag(config=True)
+                          "False (plain subprocess; as root still an unprivileged uid).").tag(config=True)
     bwrap_path = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
-    setpriv_path = Unicode("setpriv", help="util-linux setpriv, used to drop root inside the sandbox.").tag(config=True)
+    setpriv_path = Unicode("setpriv", help="util-linux setpriv, used to drop root (required when the grader "
+                                           "is root).").tag(config=True)
     worker_uid_base = Int(61000, help="When grading as root, worker slot N runs as uid/gid "
                                       "worker_uid_base + N (a uid no one else uses).").tag(config=True)
     use_cgroups = Bool(True, help="Put each worker in its own cgroup v1 pids/memory group when "
                                   "/sys/fs/cgroup is writable.").tag(config=True)
+    hide_datasets = Bool(True, help="Hide scikit-learn's bundled datasets (sklearn/datasets/data: the "
+                                    "digits with their labels) from hidden-suite workers, behind an empty "
+                                    "tmpfs (bubblewrap only; notebook kernels always see them).").tag(config=True)
+    course_root = Unicode("", help="The course folder whose hidden tests, reference, notebooks, gradebook "
+                                   "and students' work the worker must not read and, with the grader's "
+                                   "code, not change; checked by permission bits when there is no "
+                                   "bubblewrap. Default: autograder.paths.course_root().").tag(config=True)
+    hidden_paths = List(Unicode(), help="More host paths student code must never read (checked like the "
+                                        "course's hidden files).").tag(config=True)
     extra_readonly_paths = List(Unicode(), help="More host paths made visible read-only inside the "
                                                 "sandbox (same path).").tag(config=True)
     python = Unicode(sys.executable, help="Python interpreter of the worker (its install and venv "
@@ -107,21 +152,75 @@ class Sandbox(LoggingConfigurable):
                                         "never written back.").tag(config=True)
     stdout_tail_bytes = Int(4096, help="How much of a call's printed output is kept for feedback.").tag(config=True)
 
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self._path_findings: dict = {}
+
     # ------------------------------------------------------------------ planning
     def _bwrap_exe(self) -> str | None:
         return shutil.which(self.bwrap_path)
 
-    def _plan(self) -> dict:
+    def worker_ids(self, slot: int) -> tuple[int, int]:
+        """The (uid, gid) a worker of ``slot`` runs as when the grader is root."""
+        return self.worker_uid_base + slot, self.worker_uid_base + slot
+
+    def _course_root(self) -> Path:
+        if self.course_root:
+            return Path(self.course_root).resolve()
+        from autograder.paths import course_root
+
+        return course_root()
+
+    def hidden_host_paths(self) -> list[Path]:
+        """Host paths the worker must not read (those that exist)."""
+        root = self._course_root()
+        paths = [root / name for name in HIDDEN_UNDER_ROOT] + [Path(p) for p in self.hidden_paths]
+        return [p for p in paths if os.path.lexists(p)]
+
+    def grader_host_paths(self) -> tuple[list[Path], list[Path]]:
+        """(trees, single paths) the worker must not change: the hidden files, the grader's own
+        package, the course config; the course folder and the interpreter's library folders
+        themselves (not their whole trees: too large to walk for every worker)."""
+        from autograder.paths import PACKAGE_DIR
+
+        root = self._course_root()
+        trees = [*self.hidden_host_paths(), PACKAGE_DIR]
+        single = [root, *(root / n for n in READONLY_UNDER_ROOT)]
+        for key in ("stdlib", "purelib", "platlib"):
+            with contextlib.suppress(KeyError, OSError):
+                single.append(Path(sysconfig.get_paths()[key]))
+        return trees, [p for p in single if os.path.lexists(p)]
+
+    def _host_path_findings(self, uid: int, gid: int) -> dict:
+        """What ``uid`` could read or change among the course's and grader's files (cached)."""
+        key = (uid, gid, self.course_root, tuple(self.hidden_paths))
+        if key not in self._path_findings:
+            trees, single = self.grader_host_paths()
+            self._path_findings[key] = {
+                "readable": readable_paths(self.hidden_host_paths(), uid, gid),
+                "writable": (writable_paths(trees, uid, gid) + writable_paths(single, uid, gid, recursive=False))[:5],
+            }
+        return self._path_findings[key]
+
+    def _plan(self, purpose: str = "hidden_suite", slot: int = 0) -> dict:
+        """What a worker started now gets: bwrap or not, uid drop, cgroups, protections.
+
+        ``purpose`` is ``"hidden_suite"`` (a grading worker) or ``"notebook"`` (a kernel: the
+        datasets stay visible and ``datasets_hidden`` does not apply).
+        """
         is_root = hasattr(os, "geteuid") and os.geteuid() == 0
         notes = []
         use = False
         bwrap = self._bwrap_exe()
         setpriv = shutil.which(self.setpriv_path) if is_root else None
+        if is_root and setpriv is None:
+            notes.append("running as root but setpriv is missing: student code would run as root, so no "
+                         "worker is started (install util-linux)")
         if self.use_bwrap is not False:
             if bwrap is None:
                 notes.append("bubblewrap not found")
             elif is_root and setpriv is None:
-                notes.append("running as root but setpriv is missing (cannot drop privileges)")
+                pass
             else:
                 ok, why = _probe_bwrap(bwrap, is_root)
                 use = ok
@@ -130,32 +229,89 @@ class Sandbox(LoggingConfigurable):
             if self.use_bwrap is True and not use:
                 raise SandboxUnavailable("use_bwrap=True but " + "; ".join(notes))
         cg = _probe_cgroups() if self.use_cgroups else {"pids": False, "memory": False}
-        drop_uid = use and is_root
+        # Root never runs student code: the worker is always the slot's own unprivileged uid.
+        drop_uid = is_root and setpriv is not None
         nproc_applies = (not is_root) or drop_uid
+        datasets: tuple[str, ...] = ()
+        datasets_ok = False
+        if use and self.hide_datasets and purpose == "hidden_suite":
+            found = _dataset_dirs(self.python)
+            datasets_ok = found is not None
+            datasets = found or ()
+            if found is None:
+                notes.append("could not locate scikit-learn's bundled datasets to hide them")
+        if use:
+            binds = self._readonly_binds()
+            exposed = [str(p) for p in self.hidden_host_paths()
+                       if any(_within(os.path.realpath(p), b) for b in binds)]
+            hidden_ok, readonly_ok = not exposed, True
+            if exposed:
+                notes.append("visible inside the sandbox (mounted read-only): " + ", ".join(exposed))
+        elif drop_uid:
+            uid, gid = self.worker_ids(slot)
+            found = self._host_path_findings(uid, gid)
+            hidden_ok, readonly_ok = not found["readable"], not found["writable"]
+            if found["readable"]:
+                notes.append(f"uid {uid} could read hidden files (no bubblewrap): " + ", ".join(found["readable"]))
+            if found["writable"]:
+                notes.append(f"uid {uid} could change grader files (no bubblewrap): " + ", ".join(found["writable"]))
+        else:  # the worker is the grader's own uid on the host's file system
+            hidden_ok = readonly_ok = False
         prot = {
             "separate_process": True,
             "unprivileged_uid": (not is_root) or drop_uid,
             "no_network": use,
             "filesystem_isolated": use,
+            "hidden_files_unreadable": hidden_ok,
+            "grader_files_readonly": readonly_ok,
+            "datasets_hidden": datasets_ok,
             "pid_namespace": use,
             "memory_limit": self.memory_limit_mb > 0,
             "process_limit": self.max_processes > 0 and (nproc_applies or cg["pids"]),
             "file_size_limit": self.max_file_size_mb > 0,
+            "disk_limit": use and self.submission_tmpfs_mb > 0 and self.tmp_tmpfs_mb > 0,
             "cpu_limit": self.cpu_time_limit > 0,
             "wall_timeout": self.call_timeout > 0,
         }
+        not_applicable = NOT_FOR_NOTEBOOKS if purpose == "notebook" else frozenset()
+        for name in not_applicable:
+            prot.pop(name, None)
         return {"bwrap": bwrap if use else None, "setpriv": setpriv, "is_root": is_root, "drop_uid": drop_uid,
-                "nproc_applies": nproc_applies, "cgroups": cg, "protections": prot, "notes": notes}
+                "nproc_applies": nproc_applies, "cgroups": cg, "protections": prot, "notes": notes,
+                "datasets": datasets, "purpose": purpose, "not_applicable": not_applicable,
+                "refuse": is_root and setpriv is None}
 
-    def protections(self) -> dict[str, bool]:
+    def _readonly_binds(self) -> list[str]:
+        """Host paths bound read-only into the sandbox besides /usr and /etc (realpaths, outermost)."""
+        ro = []
+        py_real = os.path.realpath(self.python)
+        for p in [sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(py_real)),
+                  *self.extra_readonly_paths]:
+            p = os.path.realpath(p)
+            if os.path.exists(p) and p not in ro:
+                ro.append(p)
+        ro.sort(key=len)
+        binds: list[str] = []
+        for p in ro:
+            if any(_within(p, b) for b in ["/usr", "/etc", *binds]):
+                continue
+            binds.append(p)
+        return binds
+
+    def protections(self, purpose: str = "hidden_suite") -> dict[str, bool]:
         """Which protections a worker started now would have (name -> on/off)."""
-        return dict(self._plan()["protections"])
+        return dict(self._plan(purpose)["protections"])
 
     def check_requirements(self, plan: dict | None = None) -> None:
         plan = plan or self._plan()
+        if plan.get("refuse"):
+            raise SandboxUnavailable(
+                "the grader runs as root but setpriv (util-linux) is missing, so student code cannot be "
+                "run as an unprivileged uid; install util-linux (or run the grader as a normal user)")
         if not self.require_isolation:
             return
-        missing = [p for p in self.required_protections if not plan["protections"].get(p, False)]
+        skip = plan.get("not_applicable", frozenset())
+        missing = [p for p in self.required_protections if p not in skip and not plan["protections"].get(p, False)]
         if missing:
             why = ("; ".join(plan["notes"]) + ". ") if plan["notes"] else ""
             raise SandboxUnavailable(
@@ -167,13 +323,46 @@ class Sandbox(LoggingConfigurable):
 
     def start(self, submission_dir, slot: int = 0) -> "WorkerProcess":
         """Copy ``submission_dir`` privately and start a worker on it."""
-        plan = self._plan()
+        plan = self._plan(slot=slot)
         self.check_requirements(plan)
         for n in plan["notes"]:
             self.log.debug("sandbox: %s", n)
         w = WorkerProcess(self, Path(submission_dir), slot, plan)
         w.start()
         return w
+
+
+def _within(path: str, base: str) -> bool:
+    return path == base or path.startswith(base.rstrip("/") + "/")
+
+
+@functools.lru_cache(maxsize=8)
+def _dataset_dirs(python: str) -> tuple[str, ...] | None:
+    """scikit-learn's bundled data folders the worker's ``python`` could read, or None if unknown.
+
+    The worker's interpreter is asked for its import path (``python -I``, as the worker
+    runs) instead of importing scikit-learn here; every ``sklearn/datasets/data`` on that
+    path, and in the system's dist-packages (visible through /usr), is hidden.
+    """
+    try:
+        r = subprocess.run([python, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=30, text=True)
+        paths = json.loads(r.stdout) if r.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        paths = None
+    if not isinstance(paths, list):
+        return None
+    import glob
+
+    paths += glob.glob("/usr/lib/python3*/dist-packages") + glob.glob("/usr/local/lib/python3*/*-packages")
+    out: list[str] = []
+    for p in paths:
+        if not isinstance(p, str) or not p:
+            continue
+        d = os.path.realpath(os.path.join(p, "sklearn", "datasets", "data"))
+        if os.path.isdir(d) and d not in out:
+            out.append(d)
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=8)
@@ -243,7 +432,7 @@ class WorkerProcess:
         self.started_at = 0.0
         self.startup_seconds = 0.0
         self.info: dict = {}
-        self.max_frame = sandbox.max_frame_mb * 1024 * 1024
+        self.max_frame = sandbox.max_frame_mb * MiB
         self._rbuf = bytearray()
         self._dead_reason: str | None = None
 
@@ -264,21 +453,35 @@ class WorkerProcess:
         t0 = time.monotonic()
         if not self.submission_dir.is_dir():
             raise WorkerStartError(f"submission directory {self.submission_dir} does not exist")
-        self.private = Path(tempfile.mkdtemp(prefix="autograder-sbx-"))
-        copy = self.private / "submission"
-        shutil.copytree(self.submission_dir, copy, symlinks=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        host_tmp = self.private / "tmp"
-        host_tmp.mkdir()
+        if self.plan.get("refuse"):
+            sb.check_requirements(self.plan)
         uid = gid = None
         if self.plan["drop_uid"]:
-            uid = gid = sb.worker_uid_base + self.slot
+            uid, gid = sb.worker_ids(self.slot)
+        self.private = Path(tempfile.mkdtemp(prefix="autograder-sbx-"))
+        copy = self.private / "submission"
+        copy_submission(self.submission_dir, copy)
+        host_tmp = self.private / "tmp"
+        host_tmp.mkdir()
+        # The worker's files, copied next to the submission: the grader's package may be
+        # unreadable for the worker uid (Gradescope's run_autograder makes it 0700).
+        bin_dir = self.private / "bin"
+        bin_dir.mkdir()
+        for f in WORKER_FILES:
+            shutil.copyfile(HERE / f, bin_dir / f)
+            os.chmod(bin_dir / f, 0o644)
+        os.chmod(bin_dir, 0o755)
+        if uid is not None:
+            # traversable, not listable, for the worker uid; its copy and /tmp are its own
+            os.chmod(self.private, 0o711)
             for p in [copy, host_tmp, *copy.rglob("*")]:
-                try:
+                with contextlib.suppress(OSError):
                     os.chown(p, uid, gid, follow_symlinks=False)
-                except OSError:
-                    pass
-        mem = sb.memory_limit_mb * 1024 * 1024 if sb.memory_limit_mb > 0 else None
+            os.chmod(copy, 0o700)
+            os.chmod(host_tmp, 0o700)
+            if not self.uses_bwrap:
+                self._check_interpreter(uid, gid)
+        mem = sb.memory_limit_mb * MiB if sb.memory_limit_mb > 0 else None
         nproc = sb.max_processes if sb.max_processes > 0 else None
         if nproc and not self.plan["is_root"]:
             # RLIMIT_NPROC counts every process of the grader's own uid: allow those that exist.
@@ -286,13 +489,16 @@ class WorkerProcess:
         if sb.use_cgroups and any(self.plan["cgroups"].values()):
             self.cgroups = CgroupSet.create(mem, (sb.max_processes + 8) if sb.max_processes > 0 else None)
         limits = Limits(memory_bytes=mem, cpu_seconds=sb.cpu_time_limit or None, max_processes=nproc,
-                        file_size_bytes=(sb.max_file_size_mb * 1024 * 1024) or None,
+                        file_size_bytes=(sb.max_file_size_mb * MiB) or None,
                         open_files=sb.max_open_files or None)
         if self.uses_bwrap:
-            cmd, cwd = self._bwrap_command(copy, uid, gid), str(self.private)
-            tmp_inside = "/tmp"
+            program = [sb.python, "-I", "-B", f"{SANDBOX_WORKER_DIR}/worker.py", SANDBOX_SUBMISSION,
+                       "/tmp/worker-output.log"]
+            cmd = bwrap_command(sb, self.plan, copy, program, uid=uid, gid=gid)
+            cwd, tmp_inside = str(self.private), "/tmp"
         else:
-            cmd = [sb.python, "-I", "-B", str(HERE / "worker.py"), str(copy), str(host_tmp / "worker-output.log")]
+            cmd = [*drop_privileges(self.plan, uid, gid),
+                   sb.python, "-I", "-B", str(bin_dir / "worker.py"), str(copy), str(host_tmp / "worker-output.log")]
             cwd, tmp_inside = str(copy), str(host_tmp)
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -332,60 +538,22 @@ class WorkerProcess:
         self.info = resp.get("result") or {}
         self.startup_seconds = time.monotonic() - t0
 
+    def _check_interpreter(self, uid: int, gid: int) -> None:
+        """Without bubblewrap the worker uid runs ``python`` from the host: say so clearly if it cannot."""
+        exe = Path(os.path.realpath(self.sandbox.python))
+        if not may(exe, uid, gid, "rx"):
+            where = next((str(p) for p in reversed(exe.parents) if not can_reach(p / "x", uid, gid)), str(exe))
+            self.close()
+            raise WorkerStartError(
+                f"the worker uid {uid} cannot run the worker's Python {exe} (no access at {where}). Without "
+                "bubblewrap student code runs as that uid on the host's files: install Python and its "
+                "packages where every user may read them (chmod -R a+rX), or install bubblewrap")
+
     def _startup_stderr(self) -> str:
         try:
             return self._stderr_path.read_text(errors="replace")[-2000:]
         except OSError:
             return ""
-
-    def _bwrap_command(self, copy: Path, uid, gid) -> list[str]:
-        sb = self.sandbox
-        cmd = [self.plan["bwrap"], *_unshare_flags(self.plan["is_root"]), "--die-with-parent", "--new-session"]
-        cmd += ["--ro-bind", "/usr", "/usr"]
-        for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
-            if os.path.islink(top):
-                cmd += ["--symlink", os.readlink(top), top]
-            elif os.path.isdir(top):
-                cmd += ["--ro-bind", top, top]
-        cmd += ["--ro-bind", "/etc", "/etc"]
-        ro = []
-        py_real = os.path.realpath(sb.python)
-        for p in [sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(py_real)), *sb.extra_readonly_paths]:
-            p = os.path.realpath(p)
-            if os.path.exists(p) and p not in ro:
-                ro.append(p)
-        ro.sort(key=len)
-        binds: list[str] = []
-        for p in ro:
-            if any(p == b or p.startswith(b.rstrip("/") + "/") for b in ["/usr", "/etc", *binds]):
-                continue
-            binds.append(p)
-        made = {"/", "/usr", "/etc", "/tmp", "/proc", "/dev", "/bin", "/lib", "/lib64", "/sbin"}
-        dirs = []
-        for p in [*binds, SANDBOX_WORKER_DIR]:
-            parent = os.path.dirname(p)
-            chain = []
-            while parent not in made and parent != "/":
-                chain.append(parent)
-                parent = os.path.dirname(parent)
-            for d in reversed(chain):
-                made.add(d)
-                dirs.append(d)
-        for d in dirs:
-            cmd += ["--perms", "0755", "--dir", d]
-        for p in binds:
-            cmd += ["--ro-bind", p, p]
-        cmd += ["--perms", "0755", "--dir", SANDBOX_WORKER_DIR]
-        for f in WORKER_FILES:
-            cmd += ["--ro-bind", str(HERE / f), f"{SANDBOX_WORKER_DIR}/{f}"]
-        cmd += ["--bind", str(copy), SANDBOX_SUBMISSION, "--perms", "01777", "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
-                "--chdir", SANDBOX_SUBMISSION, "--"]
-        if uid is not None:
-            cmd += [self.plan["setpriv"], "--reuid", str(uid), "--regid", str(gid), "--clear-groups",
-                    "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
-        cmd += [sb.python, "-I", "-B", f"{SANDBOX_WORKER_DIR}/worker.py", SANDBOX_SUBMISSION,
-                "/tmp/worker-output.log"]
-        return cmd
 
     @property
     def alive(self) -> bool:
@@ -405,6 +573,10 @@ class WorkerProcess:
             except OSError:
                 pass
         self.cgroups.kill_all(timeout=2.0)
+        if self.plan["drop_uid"] and not self.uses_bwrap and not self.cgroups.dirs:
+            # no pid namespace and no cgroup holds them: every process of the slot's uid
+            # belongs to this worker (a slot is one grading's), including escaped daemons
+            kill_processes_of(self.sandbox.worker_ids(self.slot)[0])
         try:
             p.wait(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover
@@ -434,10 +606,16 @@ class WorkerProcess:
             raise WorkerCrashed("the worker is not running", function=what)
         self.seq += 1
         msg["seq"] = self.seq
-        payload = protocol.pack(msg, to_handle, self.sandbox.max_depth)
+        payload = protocol.pack(msg, to_handle, self.sandbox.max_depth)  # errors here leave it usable
         deadline = time.monotonic() + timeout if timeout and timeout > 0 else None
-        self._send(protocol.HEADER.pack(len(payload)) + payload, deadline, what, timeout)
-        return self._receive(self.seq, deadline, from_handle, what, timeout)
+        try:
+            self._send(protocol.HEADER.pack(len(payload)) + payload, deadline, what, timeout)
+            return self._receive(self.seq, deadline, from_handle, what, timeout)
+        except BaseException:
+            if self._dead_reason is None:  # interrupted mid-exchange: requests and replies are out of step
+                self.kill()
+                self._dead_reason = "interrupted"
+            raise
 
     def _send(self, data: bytes, deadline, what, timeout) -> None:
         view = memoryview(data)
@@ -486,7 +664,13 @@ class WorkerProcess:
                 raise self._crashed(what)
         (n,) = protocol.HEADER.unpack_from(self._rbuf, 0)
         if n > self.max_frame:
-            raise self._protocol_error(what, f"a message of {n} bytes exceeds the limit of {self.max_frame}")
+            self.kill()
+            self._dead_reason = "protocol"
+            raise OversizeReply(
+                f"your code sent back {n / MiB:.1f} MB of data in one reply, more than the limit of "
+                f"{self.max_frame / MiB:g} MB; the worker was stopped. Return arrays of the expected size "
+                "(a much larger result is usually a broadcasting mistake).",
+                exc_type="OversizeReply", function=what)
         while len(self._rbuf) < hs + n:
             if not self._read_some(min(hs + n - len(self._rbuf), 1 << 22), deadline, what, timeout):
                 raise self._crashed(what)
@@ -530,6 +714,87 @@ class WorkerProcess:
             msg = _exit_sentence(sig, code, oom, self.sandbox)
         return WorkerCrashed(f"the worker process died: {msg}", exc_type="WorkerCrashed", function=what,
                              returncode=rc, signal=sig)
+
+
+def drop_privileges(plan: dict, uid: int | None, gid: int | None) -> list[str]:
+    """The ``setpriv`` prefix that runs a command as ``uid`` with no capabilities and no_new_privs
+    (empty when the grader is not root: the worker already is an ordinary user)."""
+    if uid is None or not plan["drop_uid"]:
+        return []
+    return [plan["setpriv"], "--reuid", str(uid), "--regid", str(gid), "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+
+
+def copy_submission(src: Path, dest: Path) -> None:
+    """Copy ``src`` to ``dest`` without caches, and without symbolic links that leave ``src``
+    (a link to the reference would otherwise resolve wherever the worker can read)."""
+    src = Path(src).resolve()
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        skipped = {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo"))}
+        for n in names:
+            full = os.path.join(directory, n)
+            if os.path.islink(full) and not _within(os.path.realpath(full), str(src)):
+                skipped.add(n)
+        return skipped
+
+    shutil.copytree(src, dest, symlinks=True, ignore=ignore)
+
+
+def bwrap_command(sb: Sandbox, plan: dict, copy: Path, program: list[str], *, uid: int | None,
+                  gid: int | None, extra: list[str] = ()) -> list[str]:
+    """The bubblewrap command line that runs ``program`` on the private ``copy`` of a submission.
+
+    ``copy`` is bound read-only at ``SANDBOX_SOURCE`` and ``seed.py`` copies it into the
+    size-limited tmpfs ``/submission`` (``Sandbox.submission_tmpfs_mb``; 0: ``copy`` is bound
+    read-write there instead), then ``exec``s ``program`` in it as the worker uid.  ``extra``
+    are more bwrap options (the kernel's socket folder).  ``plan["datasets"]`` folders are
+    covered by empty read-only tmpfs mounts.
+    """
+    cmd = [plan["bwrap"], *_unshare_flags(plan["is_root"]), "--die-with-parent", "--new-session"]
+    cmd += ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            cmd += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            cmd += ["--ro-bind", top, top]
+    cmd += ["--ro-bind", "/etc", "/etc"]
+    binds = sb._readonly_binds()
+    made = {"/", "/usr", "/etc", "/tmp", "/proc", "/dev", "/bin", "/lib", "/lib64", "/sbin"}
+    dirs = []
+    for p in [*binds, SANDBOX_WORKER_DIR]:
+        parent = os.path.dirname(p)
+        chain = []
+        while parent not in made and parent != "/":
+            chain.append(parent)
+            parent = os.path.dirname(parent)
+        for d in reversed(chain):
+            made.add(d)
+            dirs.append(d)
+    for d in dirs:
+        cmd += ["--perms", "0755", "--dir", d]
+    for p in binds:
+        cmd += ["--ro-bind", p, p]
+    for d in plan.get("datasets", ()):  # empty, read-only: the held-out digits are not in here
+        cmd += ["--perms", "0555", "--size", "4096", "--tmpfs", d]
+    cmd += ["--perms", "0755", "--dir", SANDBOX_WORKER_DIR]
+    for f in WORKER_FILES:
+        cmd += ["--ro-bind", str(HERE / f), f"{SANDBOX_WORKER_DIR}/{f}"]
+    seeded = sb.submission_tmpfs_mb > 0
+    if seeded:
+        cmd += ["--ro-bind", str(copy), SANDBOX_SOURCE,
+                "--perms", "01777", "--size", str(sb.submission_tmpfs_mb * MiB), "--tmpfs", SANDBOX_SUBMISSION]
+    else:
+        cmd += ["--bind", str(copy), SANDBOX_SUBMISSION]
+    cmd += ["--perms", "01777"]
+    if sb.tmp_tmpfs_mb > 0:
+        cmd += ["--size", str(sb.tmp_tmpfs_mb * MiB)]
+    cmd += ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", *extra, "--chdir", SANDBOX_SUBMISSION, "--"]
+    cmd += drop_privileges(plan, uid, gid)
+    if seeded:
+        cmd += [sb.python, "-I", "-S", "-B", f"{SANDBOX_WORKER_DIR}/seed.py", SANDBOX_SOURCE, SANDBOX_SUBMISSION,
+                "--"]
+    return cmd + list(program)
 
 
 def _rmtree(path: Path) -> None:

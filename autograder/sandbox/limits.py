@@ -43,6 +43,45 @@ def count_processes_of(uid: int) -> int:
     return n
 
 
+def processes_of(uid: int) -> list[int]:
+    """Pids whose real, effective or saved uid is ``uid`` (from /proc/<pid>/status, which a
+    process cannot hide by making itself non-dumpable, unlike the owner of /proc/<pid>)."""
+    out = []
+    try:
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return out
+    for pid in entries:
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("Uid:"):
+                        if str(uid) in line.split()[1:4]:
+                            out.append(int(pid))
+                        break
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def kill_processes_of(uid: int, timeout: float = 3.0) -> None:
+    """SIGKILL every process of ``uid`` until none is left (or ``timeout``): the fallback that
+    ends a worker's daemons when neither a pid namespace nor a cgroup holds them."""
+    if uid == 0 or uid == os.getuid():
+        raise ValueError("refusing to kill the processes of root or of the grader itself")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pids = processes_of(uid)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.02)
+
+
 def make_preexec(limits: Limits, cgroup_procs: list[str], nproc_applies: bool):
     """A ``preexec_fn``: join cgroups, set rlimits, sane umask.  Runs in the child."""
 

@@ -21,6 +21,13 @@ names), so a test can tell a student "x was modified in place" while its own
 :class:`StudentCodeError`; after a timeout, crash or protocol violation the next
 call transparently starts a fresh worker (references into the old one raise
 :class:`StaleReference`).
+
+Time: every call has its own limit (``Sandbox.call_timeout``, or
+:meth:`SubmissionProxy.timeout`), and draws on a :class:`TimeBudget` that the
+runner shares between all proxies of one grading: the submission's total
+(``submission_timeout``) and the current test's deadline (``test_timeout``).
+Text that comes back from the worker (messages, tracebacks, printed output) is
+capped here, on the trusted side, whatever the worker's own caps were set to.
 """
 from __future__ import annotations
 
@@ -31,13 +38,65 @@ import numpy as np
 
 from . import protocol
 from .errors import (
+    MAX_MESSAGE_CHARS,
+    MAX_NAME_CHARS,
+    MAX_STDOUT_CHARS,
+    MAX_TRACEBACK_CHARS,
     NotImplementedYet,
     ProtocolError,
     StaleReference,
     StudentCodeError,
     StudentTimeout,
     WorkerCrashed,
+    clip,
 )
+
+
+class TimeBudget:
+    """Wall-clock time one grading may spend in student code, shared by all its proxies.
+
+    ``total`` seconds for the whole submission (0 = unlimited), counted across every
+    worker (one a hidden module) and restart; plus an optional deadline for the test
+    at hand (:meth:`start_test`), so a submission that hangs every call loses each
+    test once, not ``calls x call_timeout``.
+    """
+
+    def __init__(self, total: float = 0.0, test_timeout: float = 0.0):
+        self.total = float(total or 0.0)
+        self.test_timeout = float(test_timeout or 0.0)
+        self.used = 0.0
+        self.test_deadline: float | None = None
+
+    def start_test(self) -> None:
+        self.test_deadline = time.monotonic() + self.test_timeout if self.test_timeout > 0 else None
+
+    def end_test(self) -> None:
+        self.test_deadline = None
+
+    def timeout_for(self, call_limit: float | None, label: str) -> tuple[float | None, str]:
+        """``(seconds, which)``: how long the next call may take -- the least of the call limit
+        and what is left of the test's and the submission's time -- and which of
+        ``"call"``/``"test"``/``"submission"`` binds.  Raises StudentTimeout when one is used up."""
+        limits = []
+        if call_limit and call_limit > 0:
+            limits.append((call_limit, "call"))
+        if self.total > 0:
+            limits.append((self.total - self.used, "submission"))
+        if self.test_deadline is not None:
+            limits.append((self.test_deadline - time.monotonic(), "test"))
+        for left, which in limits:
+            if left <= 0:
+                raise self.exhausted(which, label)
+        return min(limits) if limits else (None, "call")
+
+    def exhausted(self, which: str, label: str) -> StudentTimeout:
+        if which == "submission":
+            text = f"the submission used up its total time budget of {self.total:g} s; no more calls are run"
+        else:
+            text = (f"this test used up its time limit of {self.test_timeout:g} s (its calls into your code "
+                    "together took longer), so it stopped there. Look for an infinite loop or a much slower "
+                    "algorithm than needed.")
+        return StudentTimeout(text, exc_type="Timeout", function=label)
 
 
 class RemoteRef:
@@ -130,11 +189,15 @@ class SubmissionProxy:
     bound to a submission, e.g. with :func:`functools.partial`).  The worker
     is started on first use and restarted after a timeout/crash.
 
-    ``call_timeout``/``submission_timeout`` default to the sandbox's settings.
+    ``call_timeout``/``submission_timeout`` default to the sandbox's settings;
+    ``budget`` (a :class:`TimeBudget`) is shared by every proxy of one grading,
+    which the runner passes, so the submission's total time and the test's
+    deadline hold across them; without one the proxy has its own.
     """
 
     def __init__(self, worker_factory, package: str = "cs231n", *, call_timeout: float | None = None,
-                 submission_timeout: float | None = None, sync_mutable_args: bool | None = None):
+                 submission_timeout: float | None = None, sync_mutable_args: bool | None = None,
+                 budget: TimeBudget | None = None):
         self._factory = worker_factory
         self._package = package
         self._worker = None
@@ -143,7 +206,7 @@ class SubmissionProxy:
         self._call_timeout = call_timeout
         self._submission_timeout = submission_timeout
         self._sync = sync_mutable_args
-        self._time_used = 0.0
+        self._budget = budget
         self._closed = False
         self.last_stdout = ""
         self.last_stdout_bytes = 0
@@ -196,6 +259,7 @@ class SubmissionProxy:
         return self._request({"op": "ping"}, "ping")
 
     def protections(self) -> dict[str, bool]:
+        """The protections of this proxy's worker (starting one if none runs)."""
         return dict(self._ensure_worker().protections)
 
     @property
@@ -250,11 +314,18 @@ class SubmissionProxy:
                 self.restarts += 1
         return self._worker
 
-    def _limits(self, worker):
-        sb = worker.sandbox
-        call = self._call_timeout if self._call_timeout is not None else sb.call_timeout
-        total = self._submission_timeout if self._submission_timeout is not None else sb.submission_timeout
-        return call, total
+    @property
+    def budget(self) -> TimeBudget | None:
+        return self._budget
+
+    def _call_limit(self, worker) -> float:
+        return self._call_timeout if self._call_timeout is not None else worker.sandbox.call_timeout
+
+    def _the_budget(self, worker) -> TimeBudget:
+        if self._budget is None:  # a proxy on its own: its own submission budget
+            total = self._submission_timeout
+            self._budget = TimeBudget(total if total is not None else worker.sandbox.submission_timeout)
+        return self._budget
 
     def _to_handle(self, obj):
         if isinstance(obj, RemoteRef):
@@ -319,16 +390,11 @@ class SubmissionProxy:
         for r in check:
             if r is not None:
                 self._check_ref(r)
+        if self._budget is not None:  # a used-up budget refuses before even starting a worker
+            self._budget.timeout_for(None, label)
         worker = self._ensure_worker()
-        call_limit, total_limit = self._limits(worker)
-        timeout = call_limit
-        if total_limit and total_limit > 0:
-            left = total_limit - self._time_used
-            if left <= 0:
-                raise StudentTimeout(
-                    f"the submission used up its total time budget of {total_limit:g} s; no more calls are run",
-                    exc_type="Timeout", function=label)
-            timeout = min(timeout, left) if timeout and timeout > 0 else left
+        budget = self._the_budget(worker)
+        timeout, bound = budget.timeout_for(self._call_limit(worker), label)
         if self._pending_release:
             msg["release"], self._pending_release = self._pending_release, []
         gen = self._gen
@@ -337,12 +403,23 @@ class SubmissionProxy:
             resp = worker.request(msg, timeout, label, self._to_handle,
                                   lambda h: RemoteRef(self, gen, h.id, h.type_name, f"{label}()"
                                                       if msg.get("op") == "call" else label))
-        except (StudentTimeout, WorkerCrashed, ProtocolError):
+        except StudentTimeout:
+            self._kill_worker()
+            if bound != "call":  # the test's or the submission's time ran out, not this call's
+                raise budget.exhausted(bound, label) from None
+            raise
+        except (WorkerCrashed, ProtocolError):
             self._kill_worker()
             raise
+        except BaseException:
+            if not worker.alive:  # interrupted mid-exchange (the worker stopped itself)
+                self._kill_worker()
+            raise
         finally:
-            self._time_used += time.monotonic() - t0
-        self.last_stdout = resp.get("stdout") if isinstance(resp.get("stdout"), str) else ""
+            budget.used += time.monotonic() - t0
+        stdout = resp.get("stdout")
+        limit = min(worker.sandbox.stdout_tail_bytes, MAX_STDOUT_CHARS)
+        self.last_stdout = stdout[-limit:] if isinstance(stdout, str) else ""
         self.last_stdout_bytes = resp.get("stdout_bytes") if isinstance(resp.get("stdout_bytes"), int) else 0
         if not resp["ok"]:
             raise self._error(resp.get("error"), label)
@@ -353,13 +430,12 @@ class SubmissionProxy:
             return ProtocolError("the worker sent a malformed error report", exc_type="ProtocolError",
                                  function=label)
 
-        def s(key):
-            v = err.get(key)
-            return v if isinstance(v, str) else ""
+        def s(key, limit, keep="head"):  # the worker's own caps are under the student's control
+            return clip(err.get(key), limit, keep)
 
         cls = NotImplementedYet if err.get("not_implemented") is True else StudentCodeError
-        return cls(s("message"), exc_type=s("type"), function=label, student_traceback=s("traceback"),
-                   stdout=self.last_stdout)
+        return cls(s("message", MAX_MESSAGE_CHARS), exc_type=s("type", MAX_NAME_CHARS), function=label,
+                   student_traceback=s("traceback", MAX_TRACEBACK_CHARS, "tail"), stdout=self.last_stdout)
 
     # RemoteRef helpers
     def _get_attr(self, ref: RemoteRef, name: str):
@@ -371,4 +447,4 @@ class SubmissionProxy:
                       f"{ref._ag_label}.{name}", check=(ref,))
 
 
-__all__ = ["RemotePath", "RemoteRef", "SubmissionProxy", "protocol"]
+__all__ = ["RemotePath", "RemoteRef", "SubmissionProxy", "TimeBudget", "protocol"]
