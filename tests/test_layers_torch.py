@@ -22,6 +22,8 @@ from cs231n.layers import (  # noqa: E402
     batchnorm_forward,
     conv_backward_naive,
     conv_forward_naive,
+    dropout_backward,
+    dropout_forward,
     layernorm_backward,
     layernorm_forward,
     max_pool_backward_naive,
@@ -200,6 +202,58 @@ def test_layernorm_matches_torch(N, D, eps):
     _assert_close("layernorm dx", dx, gx)
     _assert_close("layernorm dgamma", dgamma, gg)
     _assert_close("layernorm dbeta", dbeta, gb)
+
+
+# --------------------------------------------------------------------------
+# dropout
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("x_shape, p", [((7, 5), 0.5), ((3, 4, 5), 0.8), ((1, 9), 0.25)])
+def test_dropout_train_matches_torch(x_shape, p):
+    """Torch draws its own random mask, so the comparison uses the mask the
+    layer returns: out = x * mask and dx = dout * mask by torch autograd, the
+    mask scaled as torch's dropout scales (kept units times 1 / keep
+    probability), and dx equal to torch's own dropout backward kernel given the
+    same kept units."""
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal(x_shape)
+    dout = rng.standard_normal(x_shape)
+
+    out, cache = dropout_forward(x, {"mode": "train", "p": p, "seed": 123})
+    dx = dropout_backward(dout, cache)
+    mask = np.asarray(cache[1])
+    assert mask.shape == x.shape
+    kept = mask != 0
+    assert 0 < kept.sum() < kept.size, "the seed should keep some units and drop some"
+
+    # torch's scale for a kept unit at drop probability 1 - p
+    t_scale = torch.native_dropout(torch.ones(64, dtype=torch.float64), 1 - p, True)[0].max()
+    np.testing.assert_allclose(mask[kept], t_scale.item(), rtol=1e-15)
+
+    tx = _t(x)
+    tout = tx * torch.from_numpy(mask)
+    (gx,) = _torch_grads(tout, dout, tx)
+    _assert_close("dropout out", out, tout.detach().numpy())
+    _assert_close("dropout dx", dx, gx)
+    g_kernel = torch.ops.aten.native_dropout_backward(
+        torch.from_numpy(dout), torch.from_numpy(kept), 1.0 / p)
+    _assert_close("dropout dx (torch dropout backward)", dx, g_kernel.numpy())
+
+
+def test_dropout_test_mode_is_the_identity_as_in_torch():
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((6, 4))
+    dout = rng.standard_normal((6, 4))
+    out, cache = dropout_forward(x, {"mode": "test", "p": 0.3})
+    dx = dropout_backward(dout, cache)
+
+    tx = _t(x)
+    tout = F.dropout(tx, p=0.7, training=False)
+    (gx,) = _torch_grads(tout, dout, tx)
+    np.testing.assert_array_equal(out, tout.detach().numpy())
+    np.testing.assert_array_equal(dx, gx)
+    np.testing.assert_array_equal(out, x)
 
 
 # --------------------------------------------------------------------------
