@@ -14,7 +14,12 @@ or reference values in bulk.
 * ``as_array``, ``unpack``, ``as_scalar``: turn a student's return value into
   the expected kind of thing, or fail saying what came back instead.
 * ``assert_shape``, ``assert_dtype_float``, ``assert_close``,
-  ``assert_not_modified``, ``assert_finite``: the judgements themselves.
+  ``assert_finite``: the judgements themselves.
+* ``assert_inputs_kept`` (from the proxy's ``last_modified`` after a call) and
+  ``data_leaves`` + ``assert_cache_kept`` (a cache fetched before and after a
+  backward pass): student code must not change its inputs in place. The
+  grader's own arrays never change (the proxy does not write arrays back), so
+  these judgements look at what the WORKER saw, never at the trusted arrays.
 """
 from __future__ import annotations
 
@@ -33,7 +38,9 @@ __all__ = [
     "assert_finite",
     "assert_close",
     "assert_close_scaled",
-    "assert_not_modified",
+    "assert_inputs_kept",
+    "assert_cache_kept",
+    "data_leaves",
     "assert_true",
 ]
 
@@ -210,20 +217,65 @@ def assert_close(actual, expected, *, what: str, case: str, tol: float,
     return err
 
 
-def assert_not_modified(before, after, what: str, case: str | None = None) -> None:
-    """An input array the student's code received must come out unchanged.
+def assert_inputs_kept(modified, function: str, arguments, case: str | None = None) -> None:
+    """A sandboxed call must not have changed any of the named array arguments in place.
 
-    ``before`` is a copy taken before the call, ``after`` the array as it is
-    afterwards (for sandboxed calls: the argument as the worker saw it after
-    the call, or the trusted array that was passed).
+    ``modified`` is the proxy's ``last_modified`` read right after the call
+    (int positions and str keyword names of the array arguments the worker saw
+    change). ``arguments`` names the arguments to check: a sequence of names
+    by position (``("x", "w", "b")``) or a mapping ``{position or keyword: name}``.
+    """
+    if not isinstance(arguments, dict):
+        arguments = dict(enumerate(arguments))
+    where = f" for {case}" if case else ""
+    for key, name in arguments.items():
+        if key in modified or name in modified:
+            raise AssertionError(
+                f"{function} modified its input {name} in place{where}; compute new arrays "
+                f"instead.")
+
+
+def data_leaves(obj, path: str = "", _depth: int = 0) -> dict:
+    """The arrays and numbers inside a nested tuple/list/dict (e.g. a fetched cache), by path.
+
+    Anything that is not data (a worker object such as a RemoteRef) is left out.
+    """
+    out: dict = {}
+    if _depth > 32:
+        return out
+    if isinstance(obj, np.ndarray):
+        out[path] = obj.copy()
+    elif isinstance(obj, (bool, int, float, np.generic)):
+        out[path] = obj
+    elif isinstance(obj, (tuple, list)):
+        for i, v in enumerate(obj):
+            out.update(data_leaves(v, f"{path}[{i}]", _depth + 1))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            out.update(data_leaves(v, f"{path}[{k!r}]", _depth + 1))
+    return out
+
+
+def assert_cache_kept(before: dict, after: dict, function: str, case: str | None = None) -> None:
+    """The arrays of a cache (``data_leaves`` of it before and after a backward pass) are unchanged.
+
+    A backward pass that writes into its cache changes arrays its forward pass
+    shares with the caller (inputs, a network's parameters) and gives another
+    answer when it runs twice.
     """
     where = f" for {case}" if case else ""
-    before = np.asarray(before)
-    after = np.asarray(after)
-    if before.shape != after.shape or not np.array_equal(before, after, equal_nan=True):
-        raise AssertionError(
-            f"{what} was modified in place{where}; compute new arrays instead of "
-            f"writing into your inputs.")
+    for path, old in before.items():
+        new = after.get(path)
+        if isinstance(old, np.ndarray):
+            same = (isinstance(new, np.ndarray) and new.shape == old.shape
+                    and np.array_equal(new, old, equal_nan=True))
+        else:
+            same = (new is not None and not isinstance(new, np.ndarray)
+                    and bool(new == old or (new != new and old != old)))
+        if not same:
+            raise AssertionError(
+                f"{function} modified the arrays of its cache in place{where} (the cache the "
+                f"forward pass returned); compute new arrays instead.")
 
 
 def assert_close_scaled(actual, expected, *, what: str, case: str, tol: float,

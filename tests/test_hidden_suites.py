@@ -144,9 +144,23 @@ def test_other_judgements():
     assert judge.unpack((1, 2), 2, what="f", case="c") == (1, 2)
     assert "expected a tuple of 2 (out, cache)" in _message(
         judge.unpack, np.ones(2), 2, what="f", case="c", names="out, cache")
-    assert "modified in place" in _message(judge.assert_not_modified, np.ones(2), np.zeros(2),
-                                           "softmax_loss's input x", "c")
-    judge.assert_not_modified(np.ones(2), np.ones(2), "x")
+    msg = _message(judge.assert_inputs_kept, frozenset({0}), "affine_forward", ("x", "w", "b"),
+                   "x of shape (2, 3)")
+    assert msg == ("affine_forward modified its input x in place for x of shape (2, 3); "
+                   "compute new arrays instead.")
+    assert "input dw" in _message(judge.assert_inputs_kept, frozenset({"dw"}), "adam",
+                                  {0: "w", 1: "dw"})
+    judge.assert_inputs_kept(frozenset(), "affine_forward", ("x", "w", "b"))
+    judge.assert_inputs_kept(frozenset({3}), "batchnorm_forward", ("x", "gamma", "beta"))
+    cache = (np.ones(3), {"mode": "train", "eps": 1e-5}, [np.zeros((2, 2))])
+    before = judge.data_leaves(cache)
+    judge.assert_cache_kept(before, judge.data_leaves(cache), "batchnorm_backward")
+    cache[2][0][0, 0] = 1.0
+    assert "modified the arrays of its cache in place" in _message(
+        judge.assert_cache_kept, before, judge.data_leaves(cache), "batchnorm_backward", "c")
+    assert "cache" in _message(judge.assert_cache_kept, before,
+                               judge.data_leaves((np.ones(3), {"mode": "train", "eps": 1.0},
+                                                  [np.zeros((2, 2))])), "f")
     assert "expected float32" in _message(judge.assert_dtype_float, np.ones(2), what="out",
                                           case="c", dtype=np.float32)
     assert "floating-point" in _message(judge.assert_dtype_float, np.ones(2, dtype=int),

@@ -2,9 +2,12 @@
 in the sandbox with the (given) Solver and the student's own update rule.
 
 Only TRAINING data enters the worker: the Solver's validation split is carved
-out of the digits training set. The trained parameters come back as data and
-are scored here, on the trusted side, with the REFERENCE network's forward pass
-on the digits validation and test images, whose labels never leave this process.
+out of the digits training set. The starting parameters are drawn here (the
+reference initialisation, seeded) and copied into the student's model, so
+nothing the model's constructor computes survives into training. The trained
+parameters come back as data and are scored here, on the trusted side, with
+the REFERENCE network's forward pass on the digits validation and test images,
+whose labels never leave this process.
 """
 import numpy as np
 import pytest
@@ -43,6 +46,11 @@ def fetch_params(model, ref_params, what, case):
     return out
 
 
+def start_from(model, ref_params):
+    """Copy trusted starting parameters (float32, like the model's default dtype) into the model."""
+    model.params = {k: np.asarray(v, dtype=np.float32) for k, v in ref_params.items()}
+
+
 def train_in_worker(submission, model, data, **solver_kw):
     solver = submission.solver.Solver(model, data, verbose=False, seed=0, **solver_kw)
     with submission.timeout(TRAIN_TIMEOUT):
@@ -60,13 +68,15 @@ def accuracy(ref_model, params, X, y):
 def test_fc_net_accuracy(submission, reference, digits):
     case = ("FullyConnectedNet([100]) trained with Solver(update_rule='adam', "
             "learning_rate=3e-3, num_epochs=8) on the digits")
+    np.random.seed(0)
+    ref = reference.classifiers.fc_net.FullyConnectedNet(
+        [100], input_dim=64, num_classes=10, weight_scale=5e-2, dtype=np.float64)
     submission.call("numpy.random.seed", 0)
     model = submission.classifiers.fc_net.FullyConnectedNet(
         [100], input_dim=64, num_classes=10, weight_scale=5e-2, reg=1e-3)
+    start_from(model, ref.params)
     train_in_worker(submission, model, split(digits), update_rule="adam",
                     optim_config={"learning_rate": 3e-3}, num_epochs=8, batch_size=50)
-    ref = reference.classifiers.fc_net.FullyConnectedNet(
-        [100], input_dim=64, num_classes=10, dtype=np.float64)
     params = fetch_params(model, ref.params, "FullyConnectedNet", case)
     X, y = held_out(digits)
     acc = accuracy(ref, params, X, y)
@@ -79,13 +89,15 @@ def test_fc_net_accuracy(submission, reference, digits):
 def test_convnet_accuracy(submission, reference, digits):
     case = ("ThreeLayerConvNet(num_filters=8, filter_size=3, hidden_dim=64) trained with "
             "Solver(update_rule='adam', learning_rate=5e-3, num_epochs=5) on the digits")
-    submission.call("numpy.random.seed", 0)
     kw = dict(input_dim=(1, 8, 8), num_filters=8, filter_size=3, hidden_dim=64, num_classes=10)
+    np.random.seed(0)
+    ref = reference.classifiers.cnn.ThreeLayerConvNet(weight_scale=1e-1, dtype=np.float64, **kw)
+    submission.call("numpy.random.seed", 0)
     model = submission.classifiers.cnn.ThreeLayerConvNet(weight_scale=1e-1, reg=1e-3, **kw)
+    start_from(model, ref.params)
     train_in_worker(submission, model, split(digits), update_rule="adam",
                     optim_config={"learning_rate": 5e-3}, num_epochs=5, batch_size=50,
                     num_train_samples=200)
-    ref = reference.classifiers.cnn.ThreeLayerConvNet(dtype=np.float64, **kw)
     params = fetch_params(model, ref.params, "ThreeLayerConvNet", case)
     X, y = held_out(digits)
     acc = accuracy(ref, params, X, y)

@@ -3,7 +3,8 @@
 Parameter names, shapes and initialisation are checked as data; then the
 reference parameters are copied into the student's network so that scores,
 loss and every gradient can be compared with the reference network and with
-numeric gradients of the reference loss (trusted side).
+numeric gradients of the reference loss (trusted side), all computed before
+the student's code runs.
 """
 import numpy as np
 import pytest
@@ -84,9 +85,9 @@ def test_three_layer_convnet_loss_and_grads(submission, reference):
         net, ref = build(submission, reference, 100 + i, **kw)
         X, y = data(200 + i, 3, kw["input_dim"], kw["num_classes"])
         case = describe(kw)
+        rloss, rgrads = ref.loss(X, y)
         loss, grads = unpack(net.loss(X, y), 2, what="ThreeLayerConvNet.loss", case=case,
                              names="loss, grads")
-        rloss, rgrads = ref.loss(X, y)
         assert_close(loss, rloss, what="ThreeLayerConvNet.loss's loss", case=case, tol=TOL_VALUE)
         assert_true(isinstance(grads, dict),
                     f"ThreeLayerConvNet.loss returned no grads dict for {case}.")
@@ -103,7 +104,8 @@ def test_three_layer_convnet_scores(submission, reference):
     net, ref = build(submission, reference, 300, **kw)
     X, _ = data(301, 4, kw["input_dim"], kw["num_classes"])
     case = describe(kw) + " with y=None"
-    assert_close(net.loss(X), ref.loss(X), what="ThreeLayerConvNet.loss's scores", case=case,
+    expected = ref.loss(X)
+    assert_close(net.loss(X), expected, what="ThreeLayerConvNet.loss's scores", case=case,
                  tol=TOL_VALUE)
 
 
@@ -114,10 +116,11 @@ def test_three_layer_convnet_numeric(submission, reference):
     net, ref = build(submission, reference, 400, **kw)
     X, y = data(401, 2, kw["input_dim"], kw["num_classes"])
     case = describe(kw)
+    nums = {k: numeric_gradient(lambda _v: ref.loss(X, y)[0], ref.params[k])
+            for k in sorted(ref.params)}
     _, grads = unpack(net.loss(X, y), 2, what="ThreeLayerConvNet.loss", case=case)
     assert_true(isinstance(grads, dict), f"ThreeLayerConvNet.loss returned no grads dict for {case}.")
-    for k in sorted(ref.params):
-        num = numeric_gradient(lambda _v: ref.loss(X, y)[0], ref.params[k])
+    for k, num in nums.items():
         assert_true(k in grads, f"ThreeLayerConvNet.loss returned no gradient for '{k}' for {case}.")
         assert_close(grads[k], num, what=f"the gradient of '{k}'", case=case, tol=TOL_NUMERIC,
                      against="a numeric gradient")

@@ -4,8 +4,16 @@ The student's network lives in the sandbox. Its parameter names, shapes and
 initialisation are checked as data; then the REFERENCE parameters are copied
 in (``net.params = {...}``) so that loss, scores and every gradient can be
 compared with the reference network and with numeric gradients of the
-reference loss. Dropout masks are never compared: with dropout, gradients are
-checked against numeric gradients of the student's own (seeded) loss.
+reference loss. Every expected value and numeric gradient comes from the
+reference network (trusted side) before the student's code runs.
+
+Dropout masks are never compared with the reference's (correct implementations
+may draw them differently). Instead, dropout inside the network is checked
+where the result is determined -- test mode, and keep probability 1 in train
+mode -- against the reference; with a seed, against a trusted forward pass
+that applies the very masks the student's own dropout_forward draws for that
+seed (and its numeric gradients); and on average over many seeds against the
+reference's average loss.
 """
 import numpy as np
 import pytest
@@ -14,7 +22,6 @@ from autograder.judge import (
     as_array,
     as_scalar,
     assert_close,
-    assert_close_scaled,
     assert_true,
     numeric_gradient,
     unpack,
@@ -66,9 +73,9 @@ def data(seed, N, D, C):
 
 
 def compare_loss_and_grads(net, ref, X, y, case, tol_grad=TOL_GRAD):
+    rloss, rgrads = ref.loss(X, y)
     loss, grads = unpack(net.loss(X, y), 2, what="FullyConnectedNet.loss", case=case,
                          names="loss, grads")
-    rloss, rgrads = ref.loss(X, y)
     assert_close(loss, rloss, what="FullyConnectedNet.loss's loss", case=case, tol=TOL_VALUE)
     assert_true(isinstance(grads, dict),
                 f"FullyConnectedNet.loss returned a {type(grads).__name__} as grads for {case}; "
@@ -126,8 +133,8 @@ def test_fc_net_scores(submission, reference):
     X, _ = data(301, 6, D, C)
     X = X.reshape(6, 2, 2, 2)  # images are flattened by the affine layer
     case = f"hidden_dims={hidden}, y=None, X of shape (6, 2, 2, 2)"
-    scores = net.loss(X)
-    assert_close(scores, ref.loss(X), what="FullyConnectedNet.loss's scores", case=case,
+    expected = ref.loss(X)
+    assert_close(net.loss(X), expected, what="FullyConnectedNet.loss's scores", case=case,
                  tol=TOL_VALUE)
 
 
@@ -137,9 +144,10 @@ def test_fc_net_numeric(submission, reference):
     net, ref = build(submission, reference, hidden, input_dim=D, num_classes=C, seed=400, reg=reg)
     X, y = data(401, N, D, C)
     case = f"hidden_dims={hidden}, reg={reg}"
+    nums = {k: numeric_gradient(lambda _v: ref.loss(X, y)[0], ref.params[k])
+            for k in sorted(ref.params)}
     _, grads = unpack(net.loss(X, y), 2, what="FullyConnectedNet.loss", case=case)
-    for k in sorted(ref.params):
-        num = numeric_gradient(lambda _v: ref.loss(X, y)[0], ref.params[k])
+    for k, num in nums.items():
         assert_true(isinstance(grads, dict) and k in grads,
                     f"FullyConnectedNet.loss returned no gradient for '{k}' for {case}.")
         assert_close(grads[k], num, what=f"the gradient of '{k}'", case=case, tol=TOL_NUMERIC,
@@ -192,11 +200,12 @@ def test_fc_net_batchnorm_running_statistics(submission, reference):
     for step in range(3):
         X, y = data(710 + step, 10, D, C)
         X = 2.0 * X + 1.0
-        net.loss(X, y)
         ref.loss(X, y)
+        net.loss(X, y)
     X, _ = data(720, 6, D, C)
     case = "normalization='batchnorm', y=None after 3 training calls"
-    assert_close(net.loss(X), ref.loss(X), what="FullyConnectedNet.loss's scores", case=case,
+    expected = ref.loss(X)
+    assert_close(net.loss(X), expected, what="FullyConnectedNet.loss's scores", case=case,
                  tol=TOL_VALUE)
 
 
@@ -208,11 +217,12 @@ def test_fc_net_normalization_numeric(submission, reference):
                          seed=800 + i, normalization=norm, reg=0.3)
         X, y = data(810 + i, N, D, C)
         case = f"normalization='{norm}', hidden_dims={hidden}"
+        # b1, b2 are skipped: exactly zero in theory (batch norm removes the bias), noise only
+        nums = {k: numeric_gradient(lambda _v: ref.loss(X, y)[0], ref.params[k])
+                for k in sorted(ref.params)
+                if not (norm == "batchnorm" and k in ("b1", "b2"))}
         _, grads = unpack(net.loss(X, y), 2, what="FullyConnectedNet.loss", case=case)
-        for k in sorted(ref.params):
-            if norm == "batchnorm" and k in ("b1", "b2"):
-                continue  # exactly zero in theory (batch norm removes the bias): noise only
-            num = numeric_gradient(lambda _v: ref.loss(X, y)[0], ref.params[k])
+        for k, num in nums.items():
             assert_true(isinstance(grads, dict) and k in grads,
                         f"FullyConnectedNet.loss returned no gradient for '{k}' for {case}.")
             assert_close(grads[k], num, what=f"the gradient of '{k}'", case=case,
@@ -220,8 +230,38 @@ def test_fc_net_normalization_numeric(submission, reference):
 
 
 # ---------------------------------------------------------------------------
-# fc_net_dropout: dropout inside the network (masks are never compared)
+# fc_net_dropout: dropout inside the network
 # ---------------------------------------------------------------------------
+
+def masked_loss(reference, params, X, y, masks, reg):
+    """The loss of the plain network {affine - relu - dropout} x (L - 1) - affine - softmax
+    with GIVEN dropout masks (already scaled, as inverted dropout applies them), computed
+    with the reference layers on the trusted side."""
+    L = len(masks) + 1
+    out = X
+    for i in range(1, L):
+        out, _ = reference.layers.affine_forward(out, params[f"W{i}"], params[f"b{i}"])
+        out, _ = reference.layers.relu_forward(out)
+        out = out * masks[i - 1]
+    scores, _ = reference.layers.affine_forward(out, params[f"W{L}"], params[f"b{L}"])
+    loss, _ = reference.layers.softmax_loss(scores, y)
+    return loss + 0.5 * reg * sum(np.sum(params[f"W{i}"] ** 2) for i in range(1, L + 1))
+
+
+def student_masks(submission, N, hidden, p, seed, case):
+    """The masks the student's own dropout_forward draws with dropout_param['seed'] = seed
+    for activations of shape (N, h): every dropout layer of the net re-seeds, so the
+    mask of a layer depends only on the seed and its shape."""
+    masks = []
+    for h in hidden:
+        ones = np.ones((N, h))
+        out, _ = unpack(submission.layers.dropout_forward(
+            ones, {"mode": "train", "p": p, "seed": seed}), 2, what="dropout_forward",
+            case=case, names="out, cache")
+        masks.append(np.array(as_array(out, what="dropout_forward's out", case=case,
+                                       shape=ones.shape), dtype=np.float64))
+    return masks
+
 
 @pytest.mark.grade("fc_net_dropout", points=1)
 def test_fc_net_dropout_test_mode(submission, reference):
@@ -231,70 +271,82 @@ def test_fc_net_dropout_test_mode(submission, reference):
                          seed=900 + i, dropout=p)
         X, _ = data(910 + i, 7, D, C)
         case = f"dropout={p}, y=None (test mode: no units are dropped)"
-        assert_close(net.loss(X), ref.loss(X), what="FullyConnectedNet.loss's scores",
+        expected = ref.loss(X)
+        assert_close(net.loss(X), expected, what="FullyConnectedNet.loss's scores",
                      case=case, tol=TOL_VALUE)
 
 
 @pytest.mark.grade("fc_net_dropout", points=1)
+def test_fc_net_dropout_keep_all(submission, reference):
+    """Train mode with dropout_param['p'] = 1 keeps every unit: loss and gradients are
+    exactly those of the network without dropout."""
+    hidden, D, C, reg = [8, 7], 5, 4, 0.3
+    net, ref = build(submission, reference, hidden, input_dim=D, num_classes=C, seed=940,
+                     dropout=0.5, reg=reg)
+    net.dropout_param = {"mode": "train", "p": 1.0}
+    ref.dropout_param = {"mode": "train", "p": 1.0}
+    X, y = data(941, 9, D, C)
+    compare_loss_and_grads(net, ref, X, y,
+                           f"dropout_param['p'] = 1 in training mode, hidden_dims={hidden}, "
+                           f"reg={reg}")
+
+
+@pytest.mark.grade("fc_net_dropout", points=1)
 def test_fc_net_dropout_train_mode(submission, reference):
-    hidden, D, C, p = [50, 40], 10, 5, 0.3
-    net = submission.classifiers.fc_net.FullyConnectedNet(
-        hidden, input_dim=D, num_classes=C, dropout=p, seed=123, dtype=f64(submission),
-        weight_scale=5e-2)
-    np.random.seed(920)
-    ref = reference.classifiers.fc_net.FullyConnectedNet(
-        hidden, input_dim=D, num_classes=C, dtype=np.float64, weight_scale=5e-2)
-    net.params = {k: v.copy() for k, v in ref.params.items()}
+    """Seeded masks are reproducible, and over many seeds the average training loss is
+    the reference's (whatever way the masks are drawn)."""
+    hidden, D, C, p, seeds = [50, 40], 10, 5, 0.3, 40
+    net, ref = build(submission, reference, hidden, input_dim=D, num_classes=C, seed=920,
+                     dropout=p, weight_scale=3e-1)
     X, y = data(921, 20, D, C)
     case = f"dropout={p}, seed=123, training mode"
+    net.dropout_param = {"mode": "train", "p": p, "seed": 123}
     loss1 = as_scalar(unpack(net.loss(X, y), 2, what="FullyConnectedNet.loss", case=case)[0],
                       what="FullyConnectedNet.loss's loss", case=case)
     loss2 = as_scalar(net.loss(X, y)[0], what="FullyConnectedNet.loss's loss", case=case)
     assert_true(abs(loss1 - loss2) <= 1e-10 * max(1.0, abs(loss1)),
                 f"FullyConnectedNet.loss gave two different losses for {case}; with a seed the "
                 f"dropout masks must be reproducible (pass self.dropout_param to dropout_forward).")
-    no_drop = ref.loss(X, y)[0]
-    assert_true(abs(loss1 - no_drop) > 1e-6,
-                f"FullyConnectedNet.loss with {case} equals the loss without dropout; dropout is "
-                f"not applied in training mode.")
+    ref_losses, losses = [], []
+    for s in range(seeds):
+        ref.dropout_param = {"mode": "train", "p": p, "seed": 1000 + s}
+        ref_losses.append(ref.loss(X, y)[0])
+    case = f"dropout={p}, training mode, averaged over {seeds} seeds"
+    for s in range(seeds):
+        net.dropout_param = {"mode": "train", "p": p, "seed": 1000 + s}
+        losses.append(as_scalar(unpack(net.loss(X, y), 2, what="FullyConnectedNet.loss",
+                                       case=case)[0],
+                                what="FullyConnectedNet.loss's loss", case=case))
+    ref_losses, losses = np.array(ref_losses), np.array(losses)
+    # two independent means of `seeds` draws: 5 standard errors apart at most
+    margin = 5.0 * np.sqrt((ref_losses.var() + losses.var()) / seeds) + 1e-6
+    assert_true(abs(losses.mean() - ref_losses.mean()) <= margin,
+                f"FullyConnectedNet.loss averaged {losses.mean():.3f} for {case}; expected about "
+                f"{ref_losses.mean():.3f} (within {margin:.3f}): apply inverted dropout after "
+                f"every ReLU in training mode.")
 
 
 @pytest.mark.grade("fc_net_dropout", points=2)
 def test_fc_net_dropout_gradients(submission, reference):
-    """Gradients with dropout against numeric gradients of the student's own seeded loss."""
-    hidden, D, C, N, p = [6, 5], 4, 3, 8, 0.6
-    np.random.seed(930)
-    ref = reference.classifiers.fc_net.FullyConnectedNet(
-        hidden, input_dim=D, num_classes=C, dtype=np.float64, weight_scale=3e-1, reg=0.2)
+    """With a seed, the loss and every gradient equal those of a trusted forward pass
+    that applies the masks your own dropout_forward draws for that seed."""
+    hidden, D, C, N, p, reg, seed = [6, 5], 4, 3, 8, 0.6, 0.2, 7
+    net, ref = build(submission, reference, hidden, input_dim=D, num_classes=C, seed=930,
+                     dropout=p, reg=reg, weight_scale=3e-1)
     params = {k: v.copy() for k, v in ref.params.items()}
-    r = np.random.default_rng(931)
-    for k in params:
-        if k.startswith("b"):
-            params[k] = 0.1 * r.standard_normal(params[k].shape)
-    net = submission.classifiers.fc_net.FullyConnectedNet(
-        hidden, input_dim=D, num_classes=C, dropout=p, seed=7, reg=0.2, dtype=f64(submission))
-    net.params = {k: v.copy() for k, v in params.items()}
     X, y = data(932, N, D, C)
-    case = f"dropout={p}, seed=7, hidden_dims={hidden}, reg=0.2"
-    _, grads = unpack(net.loss(X, y), 2, what="FullyConnectedNet.loss", case=case)
+    case = f"dropout={p}, seed={seed}, hidden_dims={hidden}, reg={reg}"
+    masks = student_masks(submission, N, hidden, p, seed, case)
+    expected = masked_loss(reference, params, X, y, masks, reg)
+    nums = {k: numeric_gradient(lambda _v: masked_loss(reference, params, X, y, masks, reg),
+                                params[k]) for k in sorted(params)}
+    net.dropout_param = {"mode": "train", "p": p, "seed": seed}
+    loss, grads = unpack(net.loss(X, y), 2, what="FullyConnectedNet.loss", case=case,
+                         names="loss, grads")
+    assert_close(loss, expected, what="FullyConnectedNet.loss's loss", case=case, tol=TOL_VALUE,
+                 against="the loss with the masks your dropout_forward draws for this seed")
     assert_true(isinstance(grads, dict), f"FullyConnectedNet.loss returned no grads dict for {case}.")
-    h = 1e-5
-    for k in sorted(params):
+    for k, num in nums.items():
         assert_true(k in grads, f"FullyConnectedNet.loss returned no gradient for '{k}' for {case}.")
-        g = as_array(grads[k], what=f"the gradient of '{k}'", case=case, shape=params[k].shape)
-        idx = r.choice(params[k].size, size=min(6, params[k].size), replace=False)
-        got, num = [], []
-        for j in idx:
-            vals = []
-            for sign in (1, -1):
-                trial = {kk: vv.copy() for kk, vv in params.items()}
-                trial[k].flat[j] += sign * h
-                net.params = trial
-                vals.append(as_scalar(net.loss(X, y)[0], what="FullyConnectedNet.loss's loss",
-                                      case=case))
-            num.append((vals[0] - vals[1]) / (2 * h))
-            got.append(g.flat[j])
-        assert_close_scaled(np.array(got), np.array(num), what=f"the gradient of '{k}'",
-                            case=case, tol=1e-4,
-                            against="a numeric gradient of your own seeded loss")
-    net.params = params
+        assert_close(grads[k], num, what=f"the gradient of '{k}'", case=case, tol=TOL_NUMERIC,
+                     against="a numeric gradient with the masks your dropout_forward draws")

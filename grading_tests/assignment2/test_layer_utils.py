@@ -3,7 +3,8 @@
 The sandwich is built from the student's own layers, so it passes once those
 layers and the wiring between them are right. Values and gradients are compared
 with the reference sandwich and with numeric gradients of the reference
-forward pass.
+forward pass, both computed from the test's own arrays before the student's
+code runs (every call gets its own bn_param dict).
 """
 import numpy as np
 import pytest
@@ -43,11 +44,11 @@ def test_affine_norm_relu_forward(submission, reference):
     for i, (xs, M, norm) in enumerate(CASES):
         x, w, b, gamma, beta = inputs(i, xs, M)
         case = describe(xs, M, norm)
+        expected, _ = reference.layer_utils.affine_norm_relu_forward(
+            x, w, b, gamma, beta, norm_param(norm), norm)
         out, _ = unpack(submission.layer_utils.affine_norm_relu_forward(
             x, w, b, gamma, beta, norm_param(norm), norm), 2,
             what="affine_norm_relu_forward", case=case, names="out, cache")
-        expected, _ = reference.layer_utils.affine_norm_relu_forward(
-            x, w, b, gamma, beta, norm_param(norm), norm)
         assert_close(out, expected, what="affine_norm_relu_forward's out", case=case,
                      tol=TOL_VALUE)
 
@@ -59,11 +60,12 @@ def test_affine_norm_relu_forward_test_mode(submission, reference):
     r = np.random.default_rng(11)
     rm, rv = r.standard_normal(3), 0.5 + r.random(3)
     case = "normalization='batchnorm' in test mode with given running statistics"
+    expected, _ = reference.layer_utils.affine_norm_relu_forward(
+        x, w, b, gamma, beta, {"mode": "test", "running_mean": rm.copy(), "running_var": rv.copy()},
+        "batchnorm")
     bn = {"mode": "test", "running_mean": rm.copy(), "running_var": rv.copy()}
     out, _ = unpack(submission.layer_utils.affine_norm_relu_forward(
         x, w, b, gamma, beta, bn, "batchnorm"), 2, what="affine_norm_relu_forward", case=case)
-    expected, _ = reference.layer_utils.affine_norm_relu_forward(
-        x, w, b, gamma, beta, {"mode": "test", "running_mean": rm, "running_var": rv}, "batchnorm")
     assert_close(out, expected, what="affine_norm_relu_forward's out", case=case, tol=TOL_VALUE)
 
 
@@ -74,14 +76,14 @@ def test_affine_norm_relu_backward(submission, reference):
         x, w, b, gamma, beta = inputs(20 + i, xs, M)
         dout = np.random.default_rng(30 + i).standard_normal((xs[0], M))
         case = describe(xs, M, norm)
+        _, rcache = reference.layer_utils.affine_norm_relu_forward(
+            x, w, b, gamma, beta, norm_param(norm), norm)
+        expected = reference.layer_utils.affine_norm_relu_backward(dout, rcache)
         _, cache = submission.layer_utils.affine_norm_relu_forward(
             x, w, b, gamma, beta, norm_param(norm), norm)
         grads = unpack(submission.layer_utils.affine_norm_relu_backward(dout, cache), 5,
                        what="affine_norm_relu_backward", case=case,
                        names="dx, dw, db, dgamma, dbeta")
-        _, rcache = reference.layer_utils.affine_norm_relu_forward(
-            x, w, b, gamma, beta, norm_param(norm), norm)
-        expected = reference.layer_utils.affine_norm_relu_backward(dout, rcache)
         for name, got, exp in zip(names, grads, expected):
             assert_close(got, exp, what=f"affine_norm_relu_backward's {name}", case=case,
                          tol=TOL_GRAD)
@@ -95,11 +97,8 @@ def test_affine_norm_relu_backward_numeric(submission, reference):
         x, w, b, gamma, beta = inputs(40 + i, (4, 3), 5)
         dout = np.random.default_rng(50 + i).standard_normal((4, 5))
         case = describe((4, 3), 5, norm)
-        _, cache = submission.layer_utils.affine_norm_relu_forward(
-            x, w, b, gamma, beta, norm_param(norm), norm)
-        grads = unpack(submission.layer_utils.affine_norm_relu_backward(dout, cache), 5,
-                       what="affine_norm_relu_backward", case=case)
         args = [x, w, b, gamma, beta]
+        nums = {}
         for k, name in enumerate(names):
             if norm == "batchnorm" and name == "db":
                 continue  # exactly zero in theory (batch norm removes the bias): noise only
@@ -107,6 +106,11 @@ def test_affine_norm_relu_backward_numeric(submission, reference):
                 a = list(args)
                 a[k] = v
                 return f(*a, norm_param(norm), norm)[0]
-            num = numeric_gradient(fk, args[k], dout)
-            assert_close(grads[k], num, what=f"affine_norm_relu_backward's {name}", case=case,
+            nums[k] = numeric_gradient(fk, args[k], dout)
+        _, cache = submission.layer_utils.affine_norm_relu_forward(
+            x, w, b, gamma, beta, norm_param(norm), norm)
+        grads = unpack(submission.layer_utils.affine_norm_relu_backward(dout, cache), 5,
+                       what="affine_norm_relu_backward", case=case)
+        for k, num in nums.items():
+            assert_close(grads[k], num, what=f"affine_norm_relu_backward's {names[k]}", case=case,
                          tol=TOL_NUMERIC, against="a numeric gradient")

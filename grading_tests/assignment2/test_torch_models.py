@@ -2,20 +2,43 @@
 
 Tensors cannot cross the sandbox boundary as data: inputs are turned into
 tensors inside the worker (``torch.from_numpy``) and results come back with
-``numpy.asarray(tensor.detach())``. The student's models stay in the worker;
-their weights come back as arrays, and the expected outputs are computed here,
-on the trusted side, from those weights (and, for training, by running the
-reference loop on an identical model).
+``numpy.asarray(tensor.detach())``. The student's models stay in the worker.
+Forward passes are checked with weights drawn HERE and loaded into the
+student's model (``load_state_dict``), against a forward pass computed here
+from the same weights; training is checked by running the reference loop on an
+identical model.
+
+The best model is never run in the worker on held-out data: its description
+(layers, settings, initial weights, optimizer settings) comes back as data
+(``torch_rebuild``), is rebuilt from ``torch.nn``/``torch.optim`` here, trained
+here with the reference ``train_model`` on the training images and scored here
+on the held-out images, whose labels never enter the worker.
 """
 import importlib
+import importlib.util
 import math
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder.judge import as_array, as_scalar, assert_close, assert_true
+from autograder.sandbox.errors import StudentCodeError
 
 torch = pytest.importorskip("torch")
+
+
+def _sibling(name):
+    """A helper module of this folder (the hidden suites are imported with importlib mode)."""
+    spec = importlib.util.spec_from_file_location(f"_hidden_{name}",
+                                                  Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+torch_rebuild = _sibling("torch_rebuild")
 
 TOL = 1e-5      # float32 arithmetic
 TRAIN_TIMEOUT = 120
@@ -106,27 +129,36 @@ def test_two_layer_fc_layers(submission):
                 f"the biases of {case} are not initialised to zero.")
 
 
+def load_weights(submission, model, weights, *, what, case):
+    """Load trusted arrays into the student's model with load_state_dict (strict)."""
+    state = {name: to_tensor(submission, value) for name, value in weights.items()}
+    try:
+        model.load_state_dict(state)
+    except StudentCodeError as exc:
+        raise AssertionError(
+            f"{what} could not load weights for exactly {', '.join(weights)} with "
+            f"load_state_dict for {case} ({exc.exc_type}); create the layers the docstring "
+            f"names and no others.") from None
+
+
 @pytest.mark.grade("torch_two_layer_fc", points=2)
 def test_two_layer_fc_forward(submission):
     rng = np.random.default_rng(1)
     for (shape, H, C) in [((4, 1, 8, 8), 20, 10), ((1, 3, 2, 2), 5, 3), ((6, 7), 9, 4)]:
         D = int(np.prod(shape[1:]))
         case = f"TwoLayerFC({D}, {H}, {C}) on input of shape {shape}"
-        model = submission.torch_models.TwoLayerFC(D, H, C)
-        # non-zero biases so that a missing bias shows up
-        for name in ("fc1.bias", "fc2.bias"):
-            layer = getattr(model, name.split(".")[0])
-            size = H if name.startswith("fc1") else C
-            layer.bias.data = to_tensor(submission, rng.standard_normal(size).astype(np.float32))
-        w1 = weight(submission, model, "fc1.weight", what="TwoLayerFC", case=case, shape=(H, D))
-        b1 = weight(submission, model, "fc1.bias", what="TwoLayerFC", case=case, shape=(H,))
-        w2 = weight(submission, model, "fc2.weight", what="TwoLayerFC", case=case, shape=(C, H))
-        b2 = weight(submission, model, "fc2.bias", what="TwoLayerFC", case=case, shape=(C,))
+        # weights (with non-zero biases, so that a missing bias shows up) drawn here
+        p = {"fc1.weight": rng.standard_normal((H, D)), "fc1.bias": rng.standard_normal(H),
+             "fc2.weight": rng.standard_normal((C, H)), "fc2.bias": rng.standard_normal(C)}
+        p = {k: (0.5 * v).astype(np.float32) for k, v in p.items()}
         x = rng.standard_normal(shape).astype(np.float32)
+        xf = x.reshape(shape[0], -1).astype(np.float64)
+        expected = (np.maximum(xf @ p["fc1.weight"].T + p["fc1.bias"], 0) @ p["fc2.weight"].T
+                    + p["fc2.bias"])
+        model = submission.torch_models.TwoLayerFC(D, H, C)
+        load_weights(submission, model, p, what="TwoLayerFC", case=case)
         scores = to_array(submission, model(to_tensor(submission, x)), what="TwoLayerFC's forward",
                           case=case)
-        xf = x.reshape(shape[0], -1).astype(np.float64)
-        expected = np.maximum(xf @ w1.T + b1, 0) @ w2.T + b2
         assert_close(scores, expected, what="TwoLayerFC's scores", case=case, tol=TOL)
 
 
@@ -181,25 +213,22 @@ def test_three_layer_convnet_forward(submission):
     rng = np.random.default_rng(2)
     for kw in TLC_CASES:
         case = tlc_case(kw)
-        model = submission.torch_models.ThreeLayerConvNet(**kw)
         shapes, (H, W) = tlc_shapes(kw)
-        for name in ("conv1", "conv2", "fc"):
-            size = shapes[f"{name}.bias"][0]
-            getattr(model, name).bias.data = to_tensor(
-                submission, rng.standard_normal(size).astype(np.float32))
-        p = {name: torch.from_numpy(weight(submission, model, name, what="ThreeLayerConvNet",
-                                           case=case, shape=shape).astype(np.float32))
+        # weights (with non-zero biases) drawn here; the expected scores from them, here
+        p = {name: (0.3 * rng.standard_normal(shape)).astype(np.float32)
              for name, shape in shapes.items()}
         x = rng.standard_normal((3, kw["in_channel"], H, W)).astype(np.float32)
+        t = {name: torch.from_numpy(v) for name, v in p.items()}
+        with torch.no_grad():
+            h = F.relu(F.conv2d(torch.from_numpy(x), t["conv1.weight"], t["conv1.bias"],
+                                padding=kw["kernel_size_1"] // 2))
+            h = F.relu(F.conv2d(h, t["conv2.weight"], t["conv2.bias"],
+                                padding=kw["kernel_size_2"] // 2))
+            expected = F.linear(h.reshape(3, -1), t["fc.weight"], t["fc.bias"]).numpy()
+        model = submission.torch_models.ThreeLayerConvNet(**kw)
+        load_weights(submission, model, p, what="ThreeLayerConvNet", case=case)
         scores = to_array(submission, model(to_tensor(submission, x)),
                           what="ThreeLayerConvNet's forward", case=case)
-        with torch.no_grad():
-            t = torch.from_numpy(x)
-            t = F.relu(F.conv2d(t, p["conv1.weight"], p["conv1.bias"],
-                                padding=kw["kernel_size_1"] // 2))
-            t = F.relu(F.conv2d(t, p["conv2.weight"], p["conv2.bias"],
-                                padding=kw["kernel_size_2"] // 2))
-            expected = F.linear(t.reshape(3, -1), p["fc.weight"], p["fc.bias"]).numpy()
         assert_close(scores, expected, what="ThreeLayerConvNet's scores", case=case, tol=1e-4)
 
 
@@ -244,14 +273,14 @@ def test_train_model_full_batch(submission, reference, digits):
     """With one minibatch per epoch the result does not depend on the shuffling."""
     X, y = digits["X_train"][:150].astype(np.float32), digits["y_train"][:150]
     case = "a linear model, SGD(lr=0.5), 150 digits, batch_size=150, 4 epochs"
+    rmodel, ropt = linear_model_here(64, 10, 0.5)
+    expected = reference_torch_models(reference).train_model(
+        rmodel, ropt, X.copy(), y.copy(), epochs=4, batch_size=150, seed=0)
     model, opt = linear_model_in_worker(submission, 64, 10, 0.5)
     with submission.timeout(TRAIN_TIMEOUT):
         losses = submission.torch_models.train_model(model, opt, X, y, epochs=4,
                                                      batch_size=150, seed=0)
     got = _losses(losses, 4, case)
-    rmodel, ropt = linear_model_here(64, 10, 0.5)
-    expected = reference_torch_models(reference).train_model(rmodel, ropt, X, y, epochs=4, batch_size=150,
-                                                  seed=0)
     assert_close(got, np.array(expected), what="train_model's losses", case=case, tol=TOL)
     w, b = final_weights(submission, model, case)
     assert_close(w, rmodel[1].weight.detach().numpy(), what="the weights after train_model",
@@ -281,14 +310,14 @@ def test_train_model_order(submission, reference, digits):
     """The minibatch order of the docstring (torch.randperm with the seeded generator)."""
     X, y = digits["X_train"][:200], digits["y_train"][:200]
     case = "a linear model, SGD(lr=0.1), 200 digits, batch_size=64, 2 epochs, seed=3"
+    rmodel, ropt = linear_model_here(64, 10, 0.1)
+    expected = reference_torch_models(reference).train_model(
+        rmodel, ropt, X.copy(), y.copy(), epochs=2, batch_size=64, seed=3)
     model, opt = linear_model_in_worker(submission, 64, 10, 0.1)
     with submission.timeout(TRAIN_TIMEOUT):
         losses = submission.torch_models.train_model(model, opt, X, y, epochs=2, batch_size=64,
                                                      seed=3)
     got = _losses(losses, 2 * math.ceil(200 / 64), case)
-    rmodel, ropt = linear_model_here(64, 10, 0.1)
-    expected = reference_torch_models(reference).train_model(rmodel, ropt, X, y, epochs=2, batch_size=64,
-                                                  seed=3)
     assert_close(got, np.array(expected), what="train_model's losses", case=case, tol=1e-4,
                  against="the losses of the minibatches drawn with torch.randperm(N, "
                          "generator=generator) each epoch")
@@ -299,29 +328,62 @@ def test_train_model_order(submission, reference, digits):
 # ---------------------------------------------------------------------------
 
 BEST_THRESHOLD = 0.93  # the docstring asks for 95%; the reference reaches ~99%
+UNTRAINED_MAX = 0.5    # an untrained model is near chance (0.1) on the held-out digits
+BEST_TRAIN_LIMIT = 120.0  # seconds of training on the grader (the docstring asks for < 20 s)
+
+
+class TrainingTooSlow(Exception):
+    pass
+
+
+def held_out(digits):
+    X = np.concatenate([digits["X_val"], digits["X_test"]]).astype(np.float32)
+    y = np.concatenate([digits["y_val"], digits["y_test"]])
+    return X, y
 
 
 @pytest.mark.grade("torch_best_model", points=1)
-def test_best_model_accuracy(submission, digits):
-    case = ("your build_best_model(1, 10) trained with train_model(epochs=10, batch_size=64, "
-            "seed=0) on the digits")
+def test_best_model_accuracy(submission, reference, digits):
+    case = ("your build_best_model(1, 10), rebuilt by the grader and trained with "
+            "train_model(epochs=10, batch_size=64, seed=0) on the digits training images")
     submission.call("torch.manual_seed", 0)
     built = submission.torch_models.build_best_model(1, 10)
     assert_true(isinstance(built, (tuple, list)) and len(built) == 2,
                 "build_best_model must return a tuple (model, optimizer).")
-    model, opt = built
-    with submission.timeout(TRAIN_TIMEOUT):
-        submission.torch_models.train_model(model, opt, digits["X_train"], digits["y_train"],
-                                            epochs=10, batch_size=64, seed=0)
-    model.eval()
-    X = np.concatenate([digits["X_val"], digits["X_test"]]).astype(np.float32)
-    y = np.concatenate([digits["y_val"], digits["y_test"]])
-    scores = to_array(submission, model(to_tensor(submission, X)), what="your model's forward",
-                      case=case)
-    assert_true(scores.shape == (X.shape[0], 10),
-                f"your model returned scores of shape {scores.shape} for {X.shape[0]} images; "
-                f"expected ({X.shape[0]}, 10).")
-    acc = float(np.mean(np.argmax(scores, axis=1) == y))
-    assert_true(acc >= BEST_THRESHOLD,
+    try:
+        description = torch_rebuild.describe_in_worker(submission, built[0], built[1])
+        model, make_optimizer = torch_rebuild.rebuild(description, (1, 8, 8), 10)
+    except torch_rebuild.NotRebuildable as exc:
+        raise AssertionError(
+            f"build_best_model returned a model the grader cannot rebuild: {exc}. The grader "
+            f"rebuilds your model from its description and trains it itself: "
+            f"{torch_rebuild.ACCEPTED}.") from None
+    tm = reference_torch_models(reference)
+    X, y = held_out(digits)
+    before = tm.check_accuracy(model, X, y)
+    assert_true(before < UNTRAINED_MAX,
+                f"the model build_best_model returned already classifies {before:.0%} of the "
+                f"held-out digits before any training; return an untrained model (the grader "
+                f"trains it).")
+    deadline = time.monotonic() + BEST_TRAIN_LIMIT
+
+    def check_time(module, inputs):
+        if time.monotonic() > deadline:
+            raise TrainingTooSlow()
+
+    hook = model.register_forward_pre_hook(check_time)
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            tm.train_model(model, make_optimizer(model), digits["X_train"], digits["y_train"],
+                           epochs=10, batch_size=64, seed=0)
+    except TrainingTooSlow:
+        raise AssertionError(f"training your best model took more than {BEST_TRAIN_LIMIT:.0f} s "
+                             f"on the grader; make it smaller (the docstring asks for under "
+                             f"20 s).") from None
+    finally:
+        hook.remove()
+    acc = tm.check_accuracy(model, X, y)
+    assert_true(np.isfinite(acc) and acc >= BEST_THRESHOLD,
                 f"{case} reached {acc:.1%} accuracy on held-out digits; expected at least "
                 f"{BEST_THRESHOLD:.0%}.")
