@@ -447,3 +447,15 @@ def test_cnn_test_mode_returns_scores():
     loss, grads = model.loss(X, np.arange(5))
     assert np.isfinite(loss)
     assert sorted(grads) == sorted(model.params)
+
+
+def test_cnn_computes_in_its_dtype():
+    # float64 images into a float32 net: X is cast to the net's dtype, as in
+    # FullyConnectedNet, so scores and gradients stay float32.
+    model = ThreeLayerConvNet(input_dim=(1, 8, 8), num_filters=4, filter_size=3,
+                              hidden_dim=10, num_classes=10, weight_scale=0.1,
+                              dtype=np.float32)
+    X = np.random.RandomState(1).randn(4, 1, 8, 8)
+    assert model.loss(X).dtype == np.float32
+    _, grads = model.loss(X, np.arange(4))
+    assert {g.dtype for g in grads.values()} == {np.dtype(np.float32)}

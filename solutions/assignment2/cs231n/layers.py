@@ -657,6 +657,8 @@ def spatial_batchnorm_backward(dout, cache):
     ### BEGIN SOLUTION
     N, C, H, W = dout.shape
     dout_rows = dout.transpose(0, 2, 3, 1).reshape(-1, C)
+    # The cache is batchnorm_forward's; batchnorm_backward_alt gives the same
+    # gradients as batchnorm_backward with the simplified formula (faster).
     dx_rows, dgamma, dbeta = batchnorm_backward_alt(dout_rows, cache)
     dx = dx_rows.reshape(N, H, W, C).transpose(0, 3, 1, 2)
     ### END SOLUTION
