@@ -97,10 +97,7 @@ def grade_submission(
     start = time.perf_counter()
     result = GradingResult(assignment=assignment, submission=str(submission))
     selected = set(parts) if parts is not None else None
-    try:
-        given = course_given_files(assignment, root)
-    except FileNotFoundError as e:
-        raise GradingError(str(e)) from None
+    given = course_given_files(assignment, root)
     sandbox = make_sandbox(sandbox_config, root)
     # the package must fit the worker's tmpfs, with room for what the student's code writes
     max_bytes = min(MAX_UNZIPPED_BYTES, sandbox.submission_tmpfs_mb * 2**20 // 2 or MAX_UNZIPPED_BYTES)

@@ -55,10 +55,11 @@ def find_package_root(path: Path, package: str = PACKAGE) -> Path:
 
 
 def given_files(package_dir: Path, released_dir: Path, student_files: set[str]) -> dict[str, Path]:
-    """``{path inside the package: released file}`` for every file of the reference package
+    """``{path inside the package: file}`` for every file of the reference package
     ``package_dir`` that is not a student file (``student_files``: paths inside the package,
-    e.g. ``"layers.py"``, ``"classifiers/fc_net.py"``).  Raises FileNotFoundError naming a
-    given file the release lacks."""
+    e.g. ``"layers.py"``, ``"classifiers/fc_net.py"``): the released copy from
+    ``released_dir``, or, while the release is missing it (being regenerated), the
+    reference's own copy -- a file without solution regions is released byte for byte."""
     out: dict[str, Path] = {}
     for f in sorted(Path(package_dir).rglob("*")):
         if not f.is_file() or SKIP_NAMES & set(f.parts) or f.suffix in (".pyc", ".pyo"):
@@ -67,17 +68,14 @@ def given_files(package_dir: Path, released_dir: Path, student_files: set[str]) 
         if rel in student_files:
             continue
         released = Path(released_dir) / rel
-        if not released.is_file():
-            raise FileNotFoundError(f"{released} (a given file of the package) is missing from the release; "
-                                    "regenerate it (autograder release)")
-        out[rel] = released
+        out[rel] = released if released.is_file() else f
     return out
 
 
 def course_given_files(assignment: str, root: Path | None = None, package: str = PACKAGE) -> dict[str, Path]:
     """The given files of ``assignment``'s package: region-less files of ``solutions/<a>/<package>/``
     (the stub stage's markers, as :mod:`autograder.nbgrader_integration.student_files` reads
-    them), taken from ``release/<a>/<package>/``."""
+    them), taken from ``release/<a>/<package>/`` (see :func:`given_files`)."""
     from autograder.nbgrader_integration.student_files import student_edited_files
     from autograder.paths import release_dir, solutions_dir
 

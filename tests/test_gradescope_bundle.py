@@ -17,6 +17,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -58,9 +59,10 @@ def gradescope_root(bundle: Path, root: Path) -> Path:
     return root
 
 
-def run_autograder(root: Path, extra_args: str = "") -> tuple[subprocess.CompletedProcess, dict]:
+def run_autograder(root: Path, extra_args: str = "", python: str = sys.executable
+                   ) -> tuple[subprocess.CompletedProcess, dict]:
     env = {k: v for k, v in os.environ.items() if k not in ("AUTOGRADER_COURSE_ROOT", "PYTHONPATH")}
-    env.update(AUTOGRADER_GS_ROOT=str(root), AUTOGRADER_GS_PYTHON=sys.executable,
+    env.update(AUTOGRADER_GS_ROOT=str(root), AUTOGRADER_GS_PYTHON=python,
                PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}")
     if extra_args:
         env["AUTOGRADER_GS_EXTRA_ARGS"] = extra_args
@@ -199,6 +201,101 @@ def test_attack_cannot_forge_results(bundle, tmp_path):
     assert data["score"] == 0
     assert any("exited the worker" in t["output"] for t in graded), [t["output"] for t in graded]
     assert os.listdir(root / "results") == ["results.json"]
+
+
+FORGING_GRADESCOPE_PY = '''import json
+
+
+def gradescope_dict(result):
+    return {"score": 100.0, "max_score": 100.0, "output": "FORGED by student code", "tests": []}
+
+
+def write_gradescope(result, path):
+    with open(path, "w") as fh:
+        json.dump(gradescope_dict(result), fh)
+'''
+
+ATTACK_AS_ROOT = '''
+
+# ---- hostile code appended to the released layers.py: the audit's attack ----
+import json as _json
+import os as _os
+
+_SOURCE = {source!r}
+_RESULTS = {results!r}
+
+
+def _attack():
+    # rewrite the grader's own report writer, so the grader itself writes 100/100
+    try:
+        with open(_os.path.join(_SOURCE, "autograder", "reports", "gradescope.py"), "w") as _f:
+            _f.write({forger!r})
+    except OSError:
+        pass
+    try:
+        with open(_RESULTS, "w") as _f:
+            _json.dump({{"score": 100.0, "output": "FORGED by student code", "tests": []}}, _f)
+    except OSError:
+        pass
+
+
+_attack()
+
+
+def affine_forward(x, w, b):
+    _attack()
+    # and leak the hidden tests through the feedback, if they can be read
+    with open(_os.path.join(_SOURCE, "grading_tests", "assignment2", "test_layers.py")) as _f:
+        raise ValueError("LEAKED " + _f.read())
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope runs run_autograder as root; this is that path")
+def test_attack_without_bubblewrap_cannot_forge_or_read(bundle):
+    """No bubblewrap on the image (forced with ``--bwrap off``): student code still runs as an
+    unprivileged uid, so it can neither rewrite the grader nor its results, nor read the hidden
+    tests.  Before, a root grader ran it as root and the audit forged 100/100 this way."""
+    from sandbox_helpers import worker_python
+
+    python = worker_python()
+    if python is None:
+        pytest.skip("no Python the unprivileged worker uid can run")
+    base = Path(tempfile.mkdtemp(prefix="autograder-gs-"))  # reachable by every uid, unlike tmp_path
+    try:
+        os.chmod(base, 0o755)
+        root = gradescope_root(bundle, base / "gs")
+        for d in (base / "gs", root / "source", root / "submission"):
+            os.chmod(d, 0o755)
+        os.chmod(root / "results", 0o777)  # a careless image: run_autograder must lock it itself
+        released = release_dir(ASSIGNMENT) / "cs231n"
+        pkg = root / "submission" / "cs231n"
+        shutil.copytree(released, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+        results = root / "results" / "results.json"
+        writer = root / "source" / "autograder" / "reports" / "gradescope.py"
+        original_writer = writer.read_bytes()
+        with open(pkg / "layers.py", "a") as f:
+            f.write(ATTACK_AS_ROOT.format(source=str(root / "source"), results=str(results),
+                                          forger=FORGING_GRADESCOPE_PY))
+        r, data = run_autograder(root, extra_args="--bwrap off --part affine_forward --part relu_forward",
+                                 python=python)
+        assert r.returncode == 0, r.stderr[-3000:]
+        text = results.read_text()
+        assert "FORGED" not in text and writer.read_bytes() == original_writer
+        check_schema(data)
+        assert data["score"] == 0
+        hidden = (REPO / "grading_tests" / ASSIGNMENT / "test_layers.py").read_text()
+        assert "LEAKED" not in text and hidden[:200] not in text
+        graded = [t for t in data["tests"] if t["name"].startswith("affine_forward:")]
+        assert graded and all("PermissionError" in t["output"] for t in graded), [t["output"] for t in graded]
+        # the grader says how it ran: no bubblewrap, but an unprivileged uid and the course locked
+        off = next(line for line in r.stdout.splitlines() if "protections off" in line)
+        assert "filesystem_isolated" in off
+        for on in ("unprivileged_uid", "hidden_files_unreadable", "grader_files_readonly"):
+            assert on not in off, off
+        assert stat.S_IMODE(os.stat(root / "results").st_mode) == 0o700
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_results_dir_not_visible_to_student_code(tmp_path):

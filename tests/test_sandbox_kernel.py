@@ -1,0 +1,108 @@
+"""The sandboxed notebook kernel (``nbgrader autograde`` runs submitted notebooks in it)
+shares the launcher: as root it runs as the slot's unprivileged uid even without
+bubblewrap, and unlike the hidden-suite workers it sees scikit-learn's digits."""
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from traitlets.config import Config
+
+from autograder.nbgrader_integration.sandboxed_kernel import SandboxedKernelManager
+from sandbox_helpers import IS_ROOT, bwrap_reason, worker_python
+
+SLOT = 16
+UID = 61000 + SLOT
+PROBE = """
+import os
+status = dict(l.split(':', 1) for l in open('/proc/self/status') if ':' in l)
+print('UID', os.getuid(), 'CAPEFF', status['CapEff'].strip(), 'NNP', status['NoNewPrivs'].strip())
+print('DIGITS', os.path.exists({digits!r}))
+try:
+    open({victim!r}, 'w').write('overwritten')
+    print('WROTE victim')
+except OSError as e:
+    print('DENIED', type(e).__name__)
+"""
+
+
+def digits_path() -> str:
+    return str(Path(importlib.util.find_spec("sklearn").origin).parent / "datasets" / "data" / "digits.csv.gz")
+
+
+async def run_in_kernel(config: Config, cwd: Path, code: str) -> str:
+    km = SandboxedKernelManager(slot=SLOT, config=config)
+    await km.start_kernel(cwd=str(cwd))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=120)
+        msg_id = kc.execute(code)
+        out = []
+        while True:
+            msg = await kc.get_iopub_msg(timeout=120)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                out.append("ERROR " + msg["content"]["ename"])
+            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        return "".join(out)
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def world_dir():
+    d = Path(tempfile.mkdtemp(prefix="autograder-kernel-test-"))
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def notebook_folder(base: Path) -> Path:
+    folder = base / "nb"
+    folder.mkdir()
+    (folder / "Notebook.ipynb").write_text("{}")
+    victim = base / "grader-owned.txt"
+    victim.write_text("keep")
+    os.chmod(victim, 0o644)
+    return folder
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="the uid drop is for graders running as root")
+def test_kernel_without_bwrap_runs_unprivileged(world_dir):
+    python = worker_python()
+    if python is None:
+        pytest.skip("no Python the unprivileged worker uid can run")
+    cfg = Config()
+    cfg.Sandbox.use_bwrap = False
+    cfg.Sandbox.python = python
+    folder = notebook_folder(world_dir)
+    victim = world_dir / "grader-owned.txt"
+    out = asyncio.run(run_in_kernel(cfg, folder, PROBE.format(digits=digits_path(), victim=str(victim))))
+    assert f"UID {UID} CAPEFF 0000000000000000 NNP 1" in out, out
+    assert "DENIED PermissionError" in out and victim.read_text() == "keep", out
+
+
+def test_kernel_in_bwrap_sees_the_digits_and_runs_unprivileged(world_dir):
+    reason = bwrap_reason()
+    if reason:
+        pytest.skip(reason)
+    folder = notebook_folder(world_dir)
+    victim = world_dir / "grader-owned.txt"
+    code = PROBE.format(digits=digits_path(), victim=str(victim)) + "\nprint('CWD', sorted(os.listdir('.')))\n"
+    out = asyncio.run(run_in_kernel(Config(), folder, code))
+    assert "DIGITS True" in out, out  # notebooks load the digits: never hidden from the kernel
+    assert "CWD ['Notebook.ipynb']" in out, out
+    if IS_ROOT:
+        assert f"UID {UID} " in out, out
+    assert victim.read_text() == "keep"
