@@ -1,4 +1,8 @@
-"""``autograder check [PATH]``: a student runs the public checks of their own work."""
+"""``autograder check [PATH]``: a student runs the public checks of their own work.
+
+Same table and exit codes as ``python -m cs231n.checks`` in the assignment
+folder (both run that folder's ``cs231n/check_runner.py``).
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,20 +10,21 @@ import sys
 
 
 def run(args: argparse.Namespace) -> int:
-    from autograder.check import CheckError, TablePrinter, run_checks
+    from autograder.check import CheckError, run_checks
 
-    printer = TablePrinter(verbose=args.verbose)
+    forwarded: list[str] = []
+    for part in args.part or []:
+        forwarded += ["--part", part]
+    for notebook in args.notebook or []:
+        forwarded += ["--notebook", notebook]
+    forwarded += ["--timeout", repr(args.timeout)]
+    forwarded += ["--verbose"] if args.verbose else []
+    forwarded += ["--strict"] if args.strict else []
     try:
-        report = run_checks(args.path, parts=args.part or None, notebooks=args.notebook or None,
-                            part_timeout=args.timeout, python=args.python,
-                            on_start=printer.start, on_result=printer.result)
+        return run_checks(args.path, forwarded, python=args.python)
     except CheckError as e:
         print(f"autograder check: {e}", file=sys.stderr)
         return 2
-    printer.summary(report)
-    if args.strict and any(not p.passed for p in report.parts):
-        return 1
-    return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,8 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "against your own cs231n/ package and print one row a graded part: OK, "
                     "FAILED (with the failing comparison) or not implemented yet. Runs on your "
                     "machine in a separate Python process with PATH as its working directory; "
-                    "it never uses the hidden grading tests. Exit code 0 whenever the checks ran "
-                    "(whatever the result; see --strict), 2 when they could not run.",
+                    "it never uses the hidden grading tests. The same as `python -m cs231n.checks` "
+                    "in that folder. Exit code 0 whenever the checks ran (whatever the result; see "
+                    "--strict), 2 when they could not run.",
     )
     p.add_argument("path", nargs="?", default=".",
                    help="your assignment folder, holding the notebooks and cs231n/ (default: .)")
