@@ -88,4 +88,11 @@ c.Execute.timeout = 300           # seconds per notebook cell (training cells)
 c.SandboxedKernelManager.slot = 0  # kernel uid = Sandbox.worker_uid_base + slot
 c.HiddenSuiteGrades.slot = 0       # hidden-suite workers run one after the kernel, same uid is fine
 c.HiddenSuiteGrades.results_directory = ".autograder/results"
+
+# `autograder grade-all assignment2` (many students in parallel, resumable): its
+# defaults, overridden by the command's flags. Changing these regrades nobody.
+c.GradeAll.jobs = 0                 # parallel gradings; 0 = one per CPU core
+c.GradeAll.executor = "local"       # or "dask", with c.GradeAll.scheduler = "tcp://host:8786"
+c.GradeAll.execute_notebooks = False  # True: also run the notebooks (like plain nbgrader autograde)
+c.GradeAll.job_timeout = 3600       # seconds one student's grading may take
 # --- end autograder: autograde integration -----------------------------------

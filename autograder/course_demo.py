@@ -43,6 +43,7 @@ class DemoResult:
     feedback_dirs: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     submitted: list[str] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)  # student -> simulated kind
 
 
 def make_scratch_course(dest: Path, src: Path | None = None) -> Path:
@@ -160,34 +161,49 @@ def gradebook_rows(course: Path, assignment: str) -> list[dict]:
                 "student": st.id, "score": sub.score, "max_score": sub.max_score,
                 "notebooks": {nb.name: nb.score for nb in sub.notebooks},
                 "needs_manual_grade": sub.needs_manual_grade,
+                # autograded (code) cells: grade_id -> (points, max points)
+                "autograded": {g.name: (g.score, g.max_score) for nb in sub.notebooks
+                               for g in nb.grades if g.cell.cell_type == "code"},
             })
     return rows
 
 
-def print_table(rows: list[dict], failures: dict[str, str] | None = None, kinds: dict[str, str] | None = None) -> None:
+def print_table(rows: list[dict], failures: dict[str, str] | None = None,
+                kinds: dict[str, str] | None = None, notes: dict[str, str] | None = None,
+                parts=None) -> None:
+    """The gradebook as a table; for simulated students, what their kind must score and
+    whether it did (``expected`` / ``ok``, judged on the graded ``parts``, default all)."""
     from rich.console import Console
     from rich.table import Table
 
-    failures = failures or {}
-    kinds = kinds or {}
+    from autograder.simulated_students import expectation, meets_expectation
+
+    failures, kinds, notes = failures or {}, kinds or {}, notes or {}
     nb_names = sorted({n for r in rows for n in r["notebooks"]})
     short = {"BatchNormalization": "BN", "ConvolutionalNetworks": "CNN", "Dropout": "Drop",
              "FullyConnectedNets": "FC", "PyTorch": "Torch"}
-    t = Table(title="Gradebook (nbgrader, SQLite)")
+    t = Table(title="Gradebook (nbgrader, SQLite): autograded points; inline questions are graded by hand")
     t.add_column("student")
     t.add_column("kind")
     for n in nb_names:
         t.add_column(short.get(n, n), justify="right")
     t.add_column("total", justify="right")
+    t.add_column("expected")
+    t.add_column("ok")
     t.add_column("note")
     for r in rows:
+        kind = kinds.get(r["student"], "")
         total = "-" if r["score"] is None else f"{r['score']:.1f} / {r['max_score']:g}"
         cells = [f"{r['notebooks'][n]:.1f}" if n in r["notebooks"] else "-" for n in nb_names]
-        note = failures.get(r["student"], "")
-        if not note and r["needs_manual_grade"]:
-            note = "inline questions: manual grading"
-        t.add_row(r["student"], kinds.get(r["student"], ""), *cells, total, note[:60])
-    Console(width=max(Console().width, 150)).print(t)
+        ok = ""
+        if kind:
+            grades = {k: v for k, v in r.get("autograded", {}).items() if parts is None or k in parts}
+            ok = "yes" if r["score"] is not None and meets_expectation(kind, grades) else "NO"
+        note = failures.get(r["student"]) or notes.get(r["student"], "")
+        if not note and kind == "malicious":
+            note = "every attack failed" if ok == "yes" else "an attack raised the score"
+        t.add_row(r["student"], kind, *cells, total, expectation(kind) if kind else "", ok, note[:70])
+    Console(width=max(Console().width, 170)).print(t)
 
 
 def plot_distribution(rows: list[dict], out: Path, title: str) -> Path:
@@ -243,7 +259,7 @@ def run_demo(course: Path, assignment: str = "assignment2", *, roster=None, jobs
 
     t = time.perf_counter()
     roster = roster or class_roster()
-    kinds = dict(roster)
+    kinds = res.kinds = dict(roster)
     say(f"[2/6] {len(roster)} simulated students hand in through nbgrader's exchange")
     work = course / "students"
     students = build_class(work, roster, assignment, course)
@@ -269,11 +285,16 @@ def run_demo(course: Path, assignment: str = "assignment2", *, roster=None, jobs
     t = time.perf_counter()
     say("[4/6] nbgrader generate_feedback, nbgrader export")
     config = _nbgrader_config(course)
+    autograded = sorted(p.parent.name for p in (course / "autograded").glob(f"*/{assignment}"))
+    stale = [sid for sid in autograded if sid in s.graded
+             or not (course / "feedback" / sid / assignment).is_dir()]
     with _in_dir(course):
         api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-        fb = api.generate_feedback(assignment, force=True)  # every autograded student, one run
-        if not fb.get("success"):
-            say("      generate_feedback reported an error: " + (fb.get("error") or "")[-300:])
+        # one run for everyone when everyone was (re)graded, else only those who need it
+        for sid in ([None] if stale and len(stale) == len(autograded) else stale):
+            fb = api.generate_feedback(assignment, sid, force=True)
+            if not fb.get("success"):
+                say("      generate_feedback reported an error: " + (fb.get("error") or "")[-300:])
     res.csv_path = course / "grades.csv"
     _export_csv(config, course, res.csv_path)
     res.feedback_dirs = len([p for p in (course / "feedback").glob(f"*/{assignment}") if p.is_dir()])
@@ -281,9 +302,11 @@ def run_demo(course: Path, assignment: str = "assignment2", *, roster=None, jobs
 
     say("[5/6] gradebook")
     res.rows = gradebook_rows(course, assignment)
-    print_table(res.rows, {k: v.splitlines()[0] for k, v in s.failures.items()}, kinds)
+    print_table(res.rows, {k: v.splitlines()[0] for k, v in s.failures.items()}, kinds, s.notes, parts)
     for sid, reason in s.failures.items():
         say(f"      not graded: {sid}: {reason}")
+    for sid, note in s.notes.items():
+        say(f"      note: {sid}: {note}")
     res.plot_path = plot_distribution(res.rows, course / "grade-distribution.png",
                                       f"{assignment}: {len(res.rows)} simulated students")
     say(f"[6/6] wrote {res.csv_path}, {res.plot_path}, feedback for {res.feedback_dirs} students "

@@ -3,8 +3,10 @@
 How this relates to ``nbgrader autograde``
 ------------------------------------------
 Each job *is* nbgrader's own autograde of one student
-(``NbGraderAPI.autograde(assignment, student, force=True)``), run in a worker
-process with the course's ``nbgrader_config.py``. Two things differ:
+(``NbGraderAPI.autograde(assignment, student, force=True)``) with the course's
+``nbgrader_config.py``, run in a fresh Python process of its own
+(:mod:`autograder.grade_all_job`; nbgrader and pytest change process-wide
+state, so two gradings never share a process).  Three things differ:
 
 * **a private gradebook per job.**  nbgrader's SQLite gradebook does not
   tolerate concurrent writers, so a job autogrades against a private copy of a
@@ -16,6 +18,12 @@ process with the course's ``nbgrader_config.py``. Two things differ:
   ``AssignLatePenalties`` write.  The autograded notebooks land in
   ``autograded/<student>/<assignment>/`` exactly where nbgrader puts them, so
   ``nbgrader generate_feedback`` and ``nbgrader export`` work unchanged.
+* **a staged copy of the submission.**  nbgrader reads a private copy of
+  ``submitted/<student>/<assignment>/`` (which stays the untouched record of
+  what was handed in); a notebook nbgrader cannot read is replaced there by the
+  released one, so the student's ``cs231n/`` code and other notebooks are still
+  graded, and that notebook's written answers score 0 with the reason as their
+  comment (plain ``nbgrader autograde`` fails the whole student instead).
 * **the hidden suite decides, notebooks are not re-executed** (the default;
   ``--execute`` keeps nbgrader's notebook execution in the sandboxed kernel).
   The course's autograde pipeline already scores every graded cell from the
@@ -32,43 +40,50 @@ process with the course's ``nbgrader_config.py``. Two things differ:
 
 Resume: after the parent has written a student's grades it writes a
 done-marker ``.grade-all/<assignment>/<student>.json`` (atomically: temp file +
-``os.replace``) holding a hash of the submission's files.  A re-run skips a
-student whose marker matches the submission on disk and regrades one whose
-submission changed.  Failures (a job raised, nbgrader reported an error, a
-worker process died) never stop the run; they get no marker and are listed
-at the end with their reasons.
+``os.replace``) holding a hash of the submission's files and a fingerprint of
+the course (:func:`course_fingerprint`: hidden suites, reference, source
+notebooks, the grading options and the framework's own code).  A re-run skips
+a student whose marker matches both and regrades one whose submission changed
+-- or everyone, after the instructor fixed a hidden test or the reference.
+Failures (a job raised, nbgrader reported an error, a grading process died or
+ran out of time) never stop the run; they get no marker and are listed at the
+end with their reasons.
 
-Executors: ``local`` (a pool of worker processes on this machine, default
-size: all cores) or ``dask`` (the same job function on an existing Dask
-distributed cluster, ``distributed.Client(scheduler)``; the course directory
-must be visible at the same path on every Dask worker, e.g. a shared file
-system).  Each job picks its own sandbox slot (worker uid) with a lock file,
-so concurrent jobs on one machine never share a uid whatever runs them.
+Executors: ``local`` (grading processes on this machine, default: one per
+core) or ``dask`` (the same job function on an existing Dask distributed
+cluster, ``distributed.Client(scheduler)``; each task starts its grading
+process on the worker, so workers with several threads are fine; the course
+directory must be visible at the same path on every Dask worker, e.g. a shared
+file system).  Each job takes its own sandbox slot (worker uid) with a lock
+file (:func:`autograder.sandbox.slots.acquire_slot`), so concurrent jobs on
+one machine never share a uid whatever runs them.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import hashlib
 import json
 import os
-import shutil
+import signal
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-import traceback
 from pathlib import Path
 from typing import Callable, Iterable
 
 from traitlets import Bool, Enum, Int, List, Unicode
-from traitlets.config import Config, Configurable
+from traitlets.config import Configurable
 
 STATE_DIR = ".grade-all"
-SLOT_LOCK_DIR = Path(tempfile.gettempdir()) / "autograder-slots"
 IGNORED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".DS_Store"}
+# nbgrader_config.py sections whose options change what a job writes into the gradebook
+GRADING_SECTIONS = ["Autograde", "Execute", "SandboxedKernelManager", "HiddenSuiteGrades",
+                    "RestoreGradedCells", "LateSubmissionPlugin", "AssignLatePenalties",
+                    "ClearOutput", "LimitOutput", "IgnorePattern", "OverwriteCells", "SaveAutoGrades"]
 
 
 class GradeAll(Configurable):
@@ -89,6 +104,9 @@ class GradeAll(Configurable):
                  help="Grade only these grade_ids (others score 0); None grades all.").tag(config=True)
     slot_base = Int(100, help="First sandbox slot (worker uid offset) grade-all jobs may use.").tag(config=True)
     max_slots = Int(256, help="Number of sandbox slots jobs may take on one machine.").tag(config=True)
+    job_timeout = Int(3600, help="Seconds one student's grading may take; then its process is "
+                                 "killed and the student is listed as failed. 0 = no limit."
+                      ).tag(config=True)
 
 
 # --------------------------------------------------------------------------- #
@@ -125,6 +143,30 @@ def submission_hash(path: Path) -> str:
     return h.hexdigest()
 
 
+def course_fingerprint(root: Path, assignment: str, config, *, parts=None,
+                       execute_notebooks: bool = False) -> str:
+    """sha256 of everything but the submission that decides a student's grades.
+
+    The hidden suite's fingerprint (``grading_tests/``, ``solutions/``, source
+    notebooks, ``parts``, ``Sandbox`` limits, the framework's own code:
+    :func:`~autograder.nbgrader_integration.hidden_suite_grades.grading_fingerprint`),
+    every file of ``source/<a>/`` (nbgrader copies them into ``autograded/``),
+    the released notebooks (they stand in for unreadable ones), whether
+    notebooks are executed, and the grading sections of ``config``.
+    """
+    from autograder.nbgrader_integration.hidden_suite_grades import (config_digest, grading_fingerprint,
+                                                                     hash_tree)
+
+    root = Path(root)
+    h = hashlib.sha256(grading_fingerprint(root, assignment, parts=parts, config=config).encode())
+    hash_tree(h, root / "source" / assignment, "source", skip_suffixes=(".pyc",))
+    for nb in sorted((root / "release" / assignment).glob("*.ipynb")):
+        h.update(b"release:" + nb.name.encode() + b"\0" + nb.read_bytes())
+    h.update(f"execute={bool(execute_notebooks)}\0".encode())
+    h.update(config_digest(config, GRADING_SECTIONS).encode())
+    return h.hexdigest()
+
+
 def state_dir(root: Path, assignment: str) -> Path:
     return Path(root) / STATE_DIR / assignment
 
@@ -158,155 +200,106 @@ def write_marker(root: Path, assignment: str, student: str, data: dict) -> None:
 
 
 # --------------------------------------------------------------------------- #
-# the job: runs in a worker process (local pool or a Dask worker)
+# the job: a grading process started here or on a Dask worker
 # --------------------------------------------------------------------------- #
-@contextlib.contextmanager
-def acquire_slot(base: int, count: int):
-    """Hold an exclusive sandbox slot on this machine (a flock'ed lock file) while grading."""
-    SLOT_LOCK_DIR.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):
-        os.chmod(SLOT_LOCK_DIR, 0o1777)
-    deadline = time.monotonic() + 600
-    while True:
-        for slot in range(base, base + count):
-            fh = open(SLOT_LOCK_DIR / f"slot-{slot}.lock", "a+")
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                fh.close()
-                continue
-            try:
-                yield slot
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-                fh.close()
-            return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"no free sandbox slot in {base}..{base + count - 1}")
-        time.sleep(0.2)
+_RUNNING: set[subprocess.Popen] = set()
+_RUNNING_LOCK = threading.Lock()
+JOB_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "NUMEXPR_NUM_THREADS": "1"}  # N jobs use N cores, not N * cores
 
 
-def _nbgrader_config(root: Path, db_url: str, job: dict, slot: int) -> Config:
-    """The course's nbgrader config for one job: private gradebook, own sandbox slot,
-    and (unless ``execute_notebooks``) nbgrader's Execute preprocessor switched off."""
-    from autograder.config import load_course_config
-    from autograder.nbgrader_integration.hidden_suite_grades import HiddenSuiteGrades
+def _package_parent() -> str:
+    import autograder
 
-    config = Config(load_course_config(root))
-    config.CourseDirectory.root = str(root)
-    config.CourseDirectory.db_url = db_url
-    config.HiddenSuiteGrades.slot = slot
-    config.SandboxedKernelManager.slot = slot
-    if job.get("parts") is not None:
-        config.HiddenSuiteGrades.parts = list(job["parts"])
-    if not job.get("resume", True):  # --no-resume: regrade for real, no saved hidden-suite result
-        config.HiddenSuiteGrades.reuse_saved_results = False
-    if not job.get("execute_notebooks"):
-        config.Execute.enabled = False  # also SandboxedExecute (a subclass): the hidden suite scores
-    # the graded cells must be scored by the hidden suite whatever the course file says
-    pps = list(config.Autograde.get("autograde_preprocessors", []) or [])
-    if not any(isinstance(pp, type) and issubclass(pp, HiddenSuiteGrades) for pp in pps):
-        from nbconvert.preprocessors import ClearMetadataPreprocessor
-        from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute,
-                                            IgnorePattern, LimitOutput, SaveAutoGrades)
-        config.Autograde.autograde_preprocessors = [  # nbgrader's defaults + the hidden suite
-            Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, HiddenSuiteGrades,
-            SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
-    return config
+    return str(Path(autograder.__file__).resolve().parents[1])
 
 
-def _read_back(db_url: str, assignment: str, student: str) -> dict:
-    """What nbgrader's autograde wrote for one student, as plain data."""
-    from nbgrader.api import Gradebook
+def _kill(proc: subprocess.Popen) -> None:
+    """Kill a grading process and everything it started (its own process group)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        proc.wait(timeout=30)
 
-    with Gradebook(db_url) as gb:
-        sub = gb.find_submission(assignment, student)
-        notebooks = []
-        for nb in sub.notebooks:
-            notebooks.append({
-                "name": nb.name,
-                "late_submission_penalty": nb.late_submission_penalty,
-                "grades": [{"name": g.name, "auto_score": g.auto_score, "max_score": g.max_score,
-                            "needs_manual_grade": g.needs_manual_grade} for g in nb.grades],
-                "comments": [{"name": c.name, "auto_comment": c.auto_comment} for c in nb.comments],
-            })
-        return {
-            "timestamp": sub.timestamp.isoformat() if sub.timestamp else None,
-            "notebooks": notebooks,
-            "score": sub.score,
-            "max_score": sub.max_score,
-        }
+
+def kill_running_jobs() -> None:
+    """Kill every grading process this process started (on an interruption)."""
+    with _RUNNING_LOCK:
+        procs = list(_RUNNING)
+    for proc in procs:
+        _kill(proc)
+
+
+def _log_tail(path: Path, lines: int = 12) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.strip().splitlines()[-lines:])
 
 
 def grade_one(job: dict) -> dict:
-    """Autograde one student; never raises. JSON-able in, JSON-able out (runs anywhere).
+    """Grade one student in a fresh process (``python -m autograder.grade_all_job``); never raises.
 
-    ``job``: course_root, assignment, student, snapshot (a gradebook file),
-    execute_notebooks, parts, slot_base, max_slots.
+    JSON-able in, JSON-able out, safe to call from several threads at once
+    (a Dask worker does).  ``job``: see :mod:`autograder.grade_all_job`, plus
+    ``timeout`` (seconds, 0 = none).  Returns the job's result with
+    ``seconds`` (wall time, process start included).
     """
     t0 = time.perf_counter()
+    student = job["student"]
+    out = {"student": student, "ok": False, "error": ""}
     root = Path(job["course_root"])
-    assignment, student = job["assignment"], job["student"]
-    out = {"student": student, "ok": False, "error": "", "hash": "", "seconds": 0.0}
+    if not root.is_dir():
+        import socket
+
+        out["error"] = (f"the course directory {root} is not visible on {socket.gethostname()}; "
+                        f"grade-all needs it at the same path on every machine that grades")
+        return out
     try:
-        out["hash"] = submission_hash(submission_dir(root, assignment, student))
-        with acquire_slot(job.get("slot_base", 100), job.get("max_slots", 256)) as slot, \
-                tempfile.TemporaryDirectory(prefix=f"grade-all-{student}-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"grade-all-{student}-") as tmp:
             tmp = Path(tmp)
-            db_path = tmp / "gradebook.db"
-            shutil.copyfile(job["snapshot"], db_path)
-            db_url = f"sqlite:///{db_path}"
-            with _quiet():
-                out.update(_run_nbgrader_autograde(root, assignment, student, db_url, job, slot))
-            if out.get("nbgrader_ok"):
-                out.update(_read_back(db_url, assignment, student))
-                out["ok"] = True
-    except BaseException as e:  # noqa: BLE001 -- a job reports, never raises
+            job_file, result_file, log_file = tmp / "job.json", tmp / "result.json", tmp / "job.log"
+            (tmp / "work").mkdir()
+            job_file.write_text(json.dumps(dict(job, workdir=str(tmp / "work"))))
+            env = dict(os.environ, **JOB_ENV)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_parent(), env.get("PYTHONPATH")) if p)
+            from autograder.grade_all_job import PARENT_ENV
+
+            env[PARENT_ENV] = str(os.getpid())
+            timeout = job.get("timeout") or None
+            with open(log_file, "wb") as log:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "autograder.grade_all_job", str(job_file), str(result_file)],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=tmp, env=env,
+                    start_new_session=True)  # its own process group: killed as a whole
+                with _RUNNING_LOCK:
+                    _RUNNING.add(proc)
+                try:
+                    code = proc.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    _kill(proc)
+                    out["error"] = f"grading took longer than {timeout} s (GradeAll.job_timeout); stopped"
+                    return out
+                except BaseException:
+                    _kill(proc)
+                    raise
+                finally:
+                    with _RUNNING_LOCK:
+                        _RUNNING.discard(proc)
+            if result_file.is_file():
+                out.update(json.loads(result_file.read_text()))
+            else:
+                how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+                out["error"] = f"the grading process died ({how})"
+                out["log_tail"] = _log_tail(log_file)
+                if out["log_tail"]:
+                    out["error"] += ": " + out["log_tail"].splitlines()[-1][:300]
+    except Exception as e:  # noqa: BLE001 -- a job reports, never raises
         out["error"] = f"{type(e).__name__}: {e}"
-        out["traceback"] = traceback.format_exc(limit=8)
-    out["seconds"] = time.perf_counter() - t0
-    return out
-
-
-@contextlib.contextmanager
-def _quiet():
-    """pytest's progress dots and nbgrader's log stay out of the parent's progress bar."""
-    import io
-
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        yield
-
-
-def _run_nbgrader_autograde(root, assignment, student, db_url, job, slot) -> dict:
-    t0 = time.perf_counter()
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-
-    config = _nbgrader_config(root, db_url, job, slot)
-    old_cwd = os.getcwd()
-    os.chdir(root)  # nbgrader resolves relative paths and runs hooks from the course root
-    try:
-        coursedir = CourseDirectory(config=config)
-        api = NbGraderAPI(coursedir=coursedir, config=config)
-        res = api.autograde(assignment, student, force=True, create=True)
     finally:
-        os.chdir(old_cwd)
-    out = {"nbgrader_ok": bool(res.get("success")), "autograde_seconds": time.perf_counter() - t0}
-    if not res.get("success"):
-        out["error"] = _summarise_nbgrader_error(res)
+        out["seconds"] = time.perf_counter() - t0
     return out
-
-
-def _summarise_nbgrader_error(res: dict) -> str:
-    """The most telling line of nbgrader's log: the last exception raised, else the last error."""
-    import re
-
-    text = (res.get("error") or "") + "\n" + (res.get("log") or "")
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    exc = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception|Invalid\w*)\b.*:", ln)]
-    errs = [ln for ln in lines if "[ERROR]" in ln and "see the" not in ln]
-    pick = (exc or errs or lines or ["nbgrader autograde failed"])[-1]
-    return "nbgrader autograde failed: " + pick[:300]
 
 
 # --------------------------------------------------------------------------- #
@@ -382,6 +375,7 @@ class RunSummary:
     graded: list[str] = dataclasses.field(default_factory=list)
     skipped: list[str] = dataclasses.field(default_factory=list)
     failures: dict[str, str] = dataclasses.field(default_factory=dict)
+    notes: dict[str, str] = dataclasses.field(default_factory=dict)  # graded, with a remark (unreadable notebook)
     scores: dict[str, float] = dataclasses.field(default_factory=dict)
     job_seconds: dict[str, float] = dataclasses.field(default_factory=dict)  # per graded student
     wall_seconds: float = 0.0
@@ -399,26 +393,17 @@ class RunSummary:
 
 
 # -- executors ---------------------------------------------------------------
-def _init_local_worker() -> None:
-    # a worker grades; keep BLAS single-threaded so N jobs use N cores, not N*N
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-
-
 def run_local(jobs: list[dict], workers: int, on_result: Callable[[dict], None]) -> None:
-    """Run ``grade_one`` over ``jobs`` in a pool of ``workers`` processes.
+    """Run ``grade_one`` over ``jobs``, at most ``workers`` grading processes at a time.
 
-    At most ``workers`` jobs are in flight, so a crashed worker process
-    (BrokenProcessPool) costs only the jobs it was running: they are reported
-    as failures and the pool is rebuilt for the rest.
+    Threads here only start and wait for the grading processes; ``on_result``
+    runs in this (the calling) thread, one result at a time.  On an
+    interruption (Ctrl-C) every running grading process is killed.
     """
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    ctx = mp.get_context("spawn")
     pending = list(jobs)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_local_worker)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade-all")
     in_flight: dict = {}
     try:
         while pending or in_flight:
@@ -426,41 +411,43 @@ def run_local(jobs: list[dict], workers: int, on_result: Callable[[dict], None])
                 job = pending.pop(0)
                 in_flight[pool.submit(grade_one, job)] = job
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            broken = False
             for fut in done:
                 job = in_flight.pop(fut)
                 try:
-                    on_result(fut.result())
-                except BrokenProcessPool:
-                    broken = True
-                    on_result({"student": job["student"], "ok": False,
-                               "error": "the grading process died (killed or crashed)"})
-            if broken:
-                for fut, job in list(in_flight.items()):
-                    on_result({"student": job["student"], "ok": False,
-                               "error": "the grading process died (killed or crashed)"})
-                in_flight.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
-                pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                           initializer=_init_local_worker)
+                    res = fut.result()
+                except Exception as e:  # noqa: BLE001 -- grade_one never raises; belt and braces
+                    res = {"student": job["student"], "ok": False, "error": f"{type(e).__name__}: {e}"}
+                on_result(res)
+    except BaseException:
+        kill_running_jobs()
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_dask(jobs: list[dict], scheduler: str, on_result: Callable[[dict], None]) -> None:
-    """Run ``grade_one`` over ``jobs`` on an existing Dask distributed cluster."""
+    """Run ``grade_one`` over ``jobs`` on an existing Dask distributed cluster.
+
+    Each task starts one grading process on its worker, so a worker with
+    several threads grades several students at once, each in its own process.
+    """
     from distributed import Client, as_completed
 
     with Client(scheduler) as client:
         futures = {client.submit(grade_one, job, key=f"grade-all-{job['student']}-{job['hash'][:12]}",
                                  pure=False, retries=0): job for job in jobs}
-        for fut in as_completed(futures):
-            job = futures[fut]
-            try:
-                on_result(fut.result())
-            except Exception as e:  # a Dask worker died, the task was lost, ...
-                on_result({"student": job["student"], "ok": False,
-                           "error": f"dask: {type(e).__name__}: {e}"})
+        try:
+            for fut in as_completed(futures):
+                job = futures[fut]
+                try:
+                    res = fut.result()
+                except Exception as e:  # a Dask worker died, the task was lost, ...
+                    res = {"student": job["student"], "ok": False,
+                           "error": f"dask: {type(e).__name__}: {e}"}
+                on_result(res)
+        except BaseException:
+            client.cancel(list(futures))
+            raise
 
 
 # -- progress ----------------------------------------------------------------
@@ -494,6 +481,7 @@ def grade_all(
     execute_notebooks: bool | None = None,
     parts: Iterable[str] | None = None,
     students: Iterable[str] | None = None,
+    job_timeout: int | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> RunSummary:
@@ -507,15 +495,19 @@ def grade_all(
     from nbgrader.api import Gradebook
 
     root = Path(root or course_root()).resolve()
-    opts = GradeAll(config=load_course_config(root))
+    config = load_course_config(root)
+    opts = GradeAll(config=config)
     jobs = jobs if jobs is not None else opts.jobs
     jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     executor = executor or opts.executor
     scheduler = scheduler if scheduler is not None else opts.scheduler
     resume = opts.resume if resume is None else resume
     execute_notebooks = opts.execute_notebooks if execute_notebooks is None else execute_notebooks
-    parts = list(parts) if parts is not None else opts.parts
+    parts = sorted(parts) if parts is not None else (sorted(opts.parts) if opts.parts is not None else None)
+    job_timeout = opts.job_timeout if job_timeout is None else job_timeout
     say = log or (lambda m: print(m, file=sys.stderr))
+    if executor == "dask" and not scheduler:
+        raise ValueError("--executor dask needs --scheduler ADDRESS (or c.GradeAll.scheduler)")
 
     everyone = find_students(root, assignment)
     if students is not None:
@@ -531,24 +523,34 @@ def grade_all(
             gb.update_or_create_student(s)
         in_gradebook = {sub.student.id for sub in gb.find_assignment(assignment).submissions}
 
+    course_fp = course_fingerprint(root, assignment, config, parts=parts,
+                                   execute_notebooks=bool(execute_notebooks))
     todo: list[dict] = []
     snapshot = state_dir(root, assignment) / "gradebook-snapshot.db"
     hashes = {}
+    stale_course = 0
     for s in everyone:
         h = submission_hash(submission_dir(root, assignment, s))
         hashes[s] = h
         marker = read_marker(root, assignment, s) if resume else None
-        if (marker and marker.get("hash") == h and s in in_gradebook  # a reset gradebook regrades
-                and marker.get("parts") == (sorted(parts) if parts else None)):
-            summary.skipped.append(s)
-            summary.scores[s] = marker.get("score", 0.0)
-            continue
+        if marker and marker.get("hash") == h and s in in_gradebook:  # a reset gradebook regrades
+            if marker.get("course") == course_fp:
+                summary.skipped.append(s)
+                summary.scores[s] = marker.get("score") or 0.0
+                if marker.get("notes"):
+                    summary.notes[s] = marker["notes"]
+                continue
+            stale_course += 1
         todo.append({"course_root": str(root), "assignment": assignment, "student": s, "hash": h,
                      "snapshot": str(snapshot), "execute_notebooks": bool(execute_notebooks),
-                     "parts": sorted(parts) if parts else None, "resume": bool(resume),
+                     "parts": parts, "resume": bool(resume), "timeout": job_timeout,
                      "slot_base": opts.slot_base, "max_slots": opts.max_slots})
     if summary.skipped:
-        say(f"resume: {len(summary.skipped)} student(s) already graded with the same submission, skipped")
+        say(f"resume: {len(summary.skipped)} student(s) already graded with the same submission "
+            f"and course, skipped")
+    if stale_course:
+        say(f"resume: {stale_course} unchanged submission(s) regraded: the hidden suites, reference, "
+            f"notebooks, grading options or grader changed since they were graded")
     if not todo:
         summary.wall_seconds = time.perf_counter() - t0
         return summary
@@ -559,21 +561,25 @@ def grade_all(
 
     def on_result(res: dict) -> None:
         s = res["student"]
-        with lock:
+        with lock:  # the parent alone writes the gradebook, one student at a time
             if res.get("seconds"):
-                summary.job_seconds[s] = res["seconds"]  # the parent alone writes the gradebook, one student at a time
+                summary.job_seconds[s] = res["seconds"]
             ok = bool(res.get("ok"))
             if ok:
                 try:
                     with Gradebook(db_url, course_id) as gb:
                         write_grades(gb, assignment, s, res)
+                    notes = _notes_text(res.get("notes") or {})
                     write_marker(root, assignment, s, {
-                        "student": s, "hash": res.get("hash") or hashes[s], "score": res.get("score"),
-                        "max_score": res.get("max_score"), "graded_at": time.time(),
-                        "parts": sorted(parts) if parts else None,
+                        "student": s, "hash": res.get("hash") or hashes[s], "course": course_fp,
+                        "score": res.get("score"), "max_score": res.get("max_score"),
+                        "graded_at": time.time(), "parts": parts,
+                        "execute_notebooks": bool(execute_notebooks), "notes": notes,
                     })
                     summary.graded.append(s)
                     summary.scores[s] = res.get("score") or 0.0
+                    if notes:
+                        summary.notes[s] = notes
                 except Exception as e:  # noqa: BLE001
                     ok = False
                     res["error"] = f"writing the gradebook failed: {type(e).__name__}: {e}"
@@ -583,8 +589,6 @@ def grade_all(
 
     try:
         if executor == "dask":
-            if not scheduler:
-                raise ValueError("--executor dask needs --scheduler ADDRESS (or c.GradeAll.scheduler)")
             run_dask(todo, scheduler, on_result)
         else:
             run_local(todo, min(jobs, len(todo)), on_result)
@@ -594,3 +598,10 @@ def grade_all(
             snapshot.unlink()
     summary.wall_seconds = time.perf_counter() - t0
     return summary
+
+
+def _notes_text(notes: dict[str, str]) -> str:
+    """One line for the run's summary: which notebooks could not be read, and why."""
+    from autograder.grade_all_job import UNREADABLE_NOTE
+
+    return "; ".join(UNREADABLE_NOTE.format(name=name, reason=reason) for name, reason in sorted(notes.items()))

@@ -20,8 +20,13 @@ def run(args: argparse.Namespace) -> int:
         summary = grade_all(
             args.assignment, args.root, jobs=args.jobs, executor=args.executor,
             scheduler=args.scheduler, resume=args.resume, execute_notebooks=args.execute,
-            parts=args.part, students=args.student, progress=not args.no_progress,
+            parts=args.part, students=args.student, job_timeout=args.timeout,
+            progress=not args.no_progress,
         )
+    except KeyboardInterrupt:
+        print("\nautograder: interrupted; every grading process was stopped. Students graded so far "
+              "keep their grades: run the same command again to grade the rest.", file=sys.stderr)
+        return 130
     except MissingEntry:
         print(f"autograder: {args.assignment} is not in the gradebook; run "
               f"'autograder release {args.assignment}' (nbgrader generate_assignment) first",
@@ -35,6 +40,10 @@ def run(args: argparse.Namespace) -> int:
           f"skipped (already graded, unchanged) {len(s.skipped)}, failed {len(s.failures)}; "
           f"{s.wall_seconds:.1f} s with {s.jobs} {s.executor} job(s)"
           + (f", {s.per_minute:.1f} submissions/min" if s.graded else ""))
+    if s.notes:
+        print("\nGraded, with a note (also in the student's feedback):")
+        for student, note in sorted(s.notes.items()):
+            print(f"  {student}: {note}")
     if s.failures:
         print("\nNot graded (no grades written; re-run grade-all after fixing):")
         for student, reason in sorted(s.failures.items()):
@@ -51,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "grade-all", help="grade every submitted/<student>/<assignment>/ in parallel into the gradebook",
         description="Autograde every submission of an nbgrader course in parallel worker processes "
                     "(or on a Dask cluster), writing nbgrader's gradebook from this process only. "
-                    "Resumable: students whose submission is unchanged since they were graded are skipped. "
+                    "Resumable: students whose submission and course (hidden suites, reference, notebooks, "
+                    "options) are unchanged since they were graded are skipped. "
                     "Defaults come from c.GradeAll.* in nbgrader_config.py.")
     p.add_argument("assignment", help="assignment name, e.g. assignment2")
     p.add_argument("--root", type=Path, default=None, help="course directory (default: this course)")
@@ -65,6 +75,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--execute", action=argparse.BooleanOptionalAction, default=None,
                    help="also execute the notebooks in the sandboxed kernel, as plain nbgrader "
                         "autograde does (default: off; the hidden suites score either way)")
+    p.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
+                   help="stop one student's grading after this long and list it as failed "
+                        "(default: c.GradeAll.job_timeout, 3600; 0 = no limit)")
     p.add_argument("--part", action="append", metavar="GRADE_ID", default=None,
                    help="grade only this part (repeatable; other parts score 0)")
     p.add_argument("--student", action="append", metavar="ID", default=None,

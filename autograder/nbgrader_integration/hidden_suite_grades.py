@@ -18,11 +18,15 @@ because of a ``skip-execution`` tag) is discarded: only the hidden suite scores.
 
 Results are cached per folder in this process and saved outside the student's
 folder as ``<course root>/<results_directory>/<student>/<assignment>.json``
-with a fingerprint of the submission, the hidden suite and the reference; a
-saved result is reused only while that fingerprint is unchanged.
+with a fingerprint of the submission and of everything else that decides the
+result (:func:`grading_fingerprint`: the hidden suite, the reference, the
+source notebooks' points, the graded parts, the ``Sandbox`` limits and the
+grading framework's own code); a saved result is reused only while that
+fingerprint is unchanged, so fixing a hidden test or the reference regrades.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -45,7 +49,8 @@ def is_autograder_test(cell) -> bool:
     return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
-def _hash_tree(h, base: Path, label: str, skip_suffixes=(".pyc", ".ipynb")) -> None:
+def hash_tree(h, base: Path, label: str, skip_suffixes=(".pyc", ".ipynb")) -> None:
+    """Feed the relative paths and bytes of every file under ``base`` into ``h`` (sorted)."""
     if not base.exists():
         h.update(f"{label}:missing\0".encode())
         return
@@ -61,6 +66,65 @@ def _hash_tree(h, base: Path, label: str, skip_suffixes=(".pyc", ".ipynb")) -> N
             except OSError:
                 h.update(b"unreadable")
             h.update(b"\0")
+
+
+@functools.lru_cache(maxsize=None)
+def framework_fingerprint() -> str:
+    """sha256 of the grading framework: every ``.py`` file of the ``autograder`` package
+    and the versions of nbgrader and pytest (a fix to a judge or the sandbox regrades)."""
+    import nbgrader
+    import pytest
+
+    import autograder
+
+    h = hashlib.sha256(f"nbgrader {nbgrader.__version__}\0pytest {pytest.__version__}\0".encode())
+    hash_tree(h, Path(autograder.__file__).resolve().parent, "autograder",
+              skip_suffixes=(".pyc", ".pyo", ".ipynb", ".png", ".md"))
+    return h.hexdigest()
+
+
+def _canonical(value):
+    """A JSON-able form of a config value that is the same in every process (sets sorted,
+    classes by import path; repr of a set depends on hash randomization)."""
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_canonical(v) for v in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def config_digest(config, sections) -> str:
+    """A stable text of the given sections of a traitlets Config."""
+    out = {}
+    for name in sorted(sections):
+        section = config.get(name, {}) if config is not None else {}
+        out[name] = _canonical(dict(section))
+    return json.dumps(out, sort_keys=True)
+
+
+def grading_fingerprint(root: Path, assignment: str, *, parts=None, config=None) -> str:
+    """sha256 of everything but the submission that decides a hidden-suite result.
+
+    ``grading_tests/<a>/``, ``solutions/<a>/``, the source notebooks (they hold
+    the points), the graded ``parts`` (None: all), the ``Sandbox`` section of
+    ``config`` (limits and timeouts) and :func:`framework_fingerprint`.
+    """
+    root = Path(root)
+    h = hashlib.sha256()
+    hash_tree(h, root / "grading_tests" / assignment, "tests")
+    hash_tree(h, root / "solutions" / assignment, "reference")
+    for nb in sorted((root / "source" / assignment).glob("*.ipynb")):  # points live there
+        h.update(nb.name.encode() + b"\0" + nb.read_bytes())
+    h.update(json.dumps(sorted(parts) if parts is not None else None).encode())
+    h.update(config_digest(config, ["Sandbox"]).encode())
+    h.update(framework_fingerprint().encode())
+    return h.hexdigest()
 
 
 class HiddenSuiteGrades(NbGraderPreprocessor):
@@ -86,13 +150,10 @@ class HiddenSuiteGrades(NbGraderPreprocessor):
         return Path(CourseDirectory(config=self.config).root).resolve()
 
     def fingerprint(self, folder: Path, assignment: str, root: Path) -> str:
+        """sha256 of the submission folder's code and :func:`grading_fingerprint`."""
         h = hashlib.sha256()
-        _hash_tree(h, folder, "submission")
-        _hash_tree(h, root / "grading_tests" / assignment, "tests")
-        _hash_tree(h, root / "solutions" / assignment, "reference")
-        for nb in sorted((root / "source" / assignment).glob("*.ipynb")):  # points live there
-            h.update(nb.name.encode() + b"\0" + nb.read_bytes())
-        h.update(json.dumps(sorted(self.parts) if self.parts is not None else None).encode())
+        hash_tree(h, folder, "submission")
+        h.update(grading_fingerprint(root, assignment, parts=self.parts, config=self.config).encode())
         return h.hexdigest()
 
     # ------------------------------------------------------------------ grading
