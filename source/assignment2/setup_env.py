@@ -79,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         # The documented way to turn off nbgrader's instructor tools, for this environment only:
         # --level=sys_prefix writes <env>/etc/jupyter/labconfig/page_config.json, --sys-prefix
         # <env>/etc/jupyter/jupyter_server_config.d/.
-        run([str(python), "-m", "jupyterlab.labextensions", "disable", "--level=sys_prefix",
-             *INSTRUCTOR_LAB_PLUGINS])
+        # "lock": JupyterLab's plugin manager cannot turn them back on by accident.
+        for action in ("disable", "lock"):
+            run([str(python), "-m", "jupyterlab.labextensions", action, "--level=sys_prefix",
+                 *INSTRUCTOR_LAB_PLUGINS])
         run([str(python), "-m", "jupyter_server.extension.serverextension", "disable", "--sys-prefix",
              *INSTRUCTOR_SERVER_EXTENSIONS])
     except (OSError, subprocess.CalledProcessError) as e:
