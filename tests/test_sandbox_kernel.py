@@ -14,6 +14,7 @@ import pytest
 from traitlets.config import Config
 
 from autograder.nbgrader_integration.sandboxed_kernel import SandboxedKernelManager
+from autograder.sandbox.slots import GRADE_SLOT_BASE, acquire_slot
 from sandbox_helpers import IS_ROOT, bwrap_reason, worker_python
 
 SLOT = 16
@@ -35,8 +36,8 @@ def digits_path() -> str:
     return str(Path(importlib.util.find_spec("sklearn").origin).parent / "datasets" / "data" / "digits.csv.gz")
 
 
-async def run_in_kernel(config: Config, cwd: Path, code: str) -> str:
-    km = SandboxedKernelManager(slot=SLOT, config=config)
+async def run_in_kernel(config: Config, cwd: Path, code: str, slot: int | None = SLOT) -> str:
+    km = SandboxedKernelManager(slot=slot, config=config)
     await km.start_kernel(cwd=str(cwd))
     kc = km.client()
     kc.start_channels()
@@ -100,9 +101,11 @@ def test_kernel_in_bwrap_sees_the_digits_and_runs_unprivileged(world_dir):
     folder = notebook_folder(world_dir)
     victim = world_dir / "grader-owned.txt"
     code = PROBE.format(digits=digits_path(), victim=str(victim)) + "\nprint('CWD', sorted(os.listdir('.')))\n"
-    out = asyncio.run(run_in_kernel(Config(), folder, code))
+    with acquire_slot(GRADE_SLOT_BASE, 1, wait=120) as held:  # no slot configured: it takes a free one
+        out = asyncio.run(run_in_kernel(Config(), folder, code, slot=None))
     assert "DIGITS True" in out, out  # notebooks load the digits: never hidden from the kernel
     assert "CWD ['Notebook.ipynb']" in out, out
     if IS_ROOT:
-        assert f"UID {UID} " in out, out
+        uid = int(out.split("UID ")[1].split()[0])
+        assert uid != 61000 + held and 61000 + GRADE_SLOT_BASE < uid < 61000 + GRADE_SLOT_BASE + 99, out
     assert victim.read_text() == "keep"

@@ -34,6 +34,7 @@ from traitlets import Int, List, Unicode, default
 
 from autograder.sandbox.launcher import Sandbox, bwrap_command, copy_submission, drop_privileges
 from autograder.sandbox.limits import CgroupSet, Limits, count_processes_of, kill_processes_of, make_preexec
+from autograder.sandbox.slots import GRADE_SLOT_BASE, GRADE_SLOT_COUNT, acquire_slot
 
 MiB = 1024 * 1024
 
@@ -41,8 +42,10 @@ MiB = 1024 * 1024
 class SandboxedKernelManager(AsyncKernelManager):
     """An ``AsyncKernelManager`` that launches ipykernel in the bubblewrap sandbox."""
 
-    slot = Int(0, help="Sandbox slot of the kernel: when grading as root it runs as uid "
-                       "Sandbox.worker_uid_base + slot.").tag(config=True)
+    slot = Int(None, allow_none=True,
+               help="Sandbox slot of the kernel: when grading as root it runs as uid "
+                    "Sandbox.worker_uid_base + slot. None: a free slot is held for the kernel's "
+                    "lifetime (autograder.sandbox.slots.acquire_slot).").tag(config=True)
     kernel_module = Unicode("ipykernel_launcher",
                             help="Module run with `python -m` inside the sandbox.").tag(config=True)
     copy_ignore = List(Unicode(), default_value=["__pycache__", "*.pyc", ".ipynb_checkpoints"],
@@ -63,6 +66,22 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.sandbox = Sandbox(parent=self)
         self.protections: dict[str, bool] = {}
         self._plan: dict | None = None
+        self._slot_hold = None  # the acquire_slot context while this kernel holds a slot
+        self._held_slot: int | None = None
+
+    def _slot(self) -> int:
+        """The configured slot, or one taken from the free ones (kept until cleanup)."""
+        if self.slot is not None:
+            return self.slot
+        if self._slot_hold is None:
+            self._slot_hold = acquire_slot(GRADE_SLOT_BASE, GRADE_SLOT_COUNT)
+            self._held_slot = self._slot_hold.__enter__()
+        return self._held_slot
+
+    def _release_slot(self) -> None:
+        hold, self._slot_hold = self._slot_hold, None
+        if hold is not None:
+            hold.__exit__(None, None, None)
 
     # ------------------------------------------------------------------ start
     async def _async_pre_start_kernel(self, **kw):
@@ -78,7 +97,8 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         sb = self.sandbox
-        plan = sb._plan("notebook", slot=self.slot)
+        slot = self._slot()
+        plan = sb._plan("notebook", slot=slot)
         sb.check_requirements(plan)
         self._plan = plan
         self.protections = dict(plan["protections"])
@@ -97,7 +117,8 @@ class SandboxedKernelManager(AsyncKernelManager):
 
         uid = gid = None
         if plan["drop_uid"]:
-            uid, gid = sb.worker_ids(self.slot)
+            uid, gid = sb.worker_ids(slot)
+            plan["uid"] = uid
             os.chmod(self._private, 0o711)  # traversable (not listable) for the kernel's uid
             for p in [work, tmp, ipc, Path(self.connection_file), *work.rglob("*")]:
                 try:
@@ -154,8 +175,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         if not restart:
             plan = self._plan or {}
             if plan.get("drop_uid") and not plan.get("bwrap") and not self._cgroups.dirs:
-                kill_processes_of(self.sandbox.worker_ids(self.slot)[0])  # daemons the kernel left
+                kill_processes_of(plan["uid"])  # daemons the kernel left
             self._cgroups.remove()
+            self._release_slot()
             if self._private is not None:
                 _rmtree(self._private)
                 self._private = None
