@@ -9,7 +9,6 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from autograder.paths import solutions_dir

@@ -49,7 +49,7 @@ from traitlets.config import LoggingConfigurable
 from . import protocol
 from .errors import OversizeReply, ProtocolError, SandboxUnavailable, StudentTimeout, WorkerCrashed
 from .limits import CgroupSet, Limits, count_processes_of, kill_processes_of, make_preexec
-from .permissions import can_reach, may, readable_paths, writable_paths
+from .permissions import may, readable_paths, writable_paths
 
 HERE = Path(__file__).resolve().parent
 WORKER_FILES = ("worker.py", "protocol.py", "seed.py")
@@ -542,7 +542,7 @@ class WorkerProcess:
         """Without bubblewrap the worker uid runs ``python`` from the host: say so clearly if it cannot."""
         exe = Path(os.path.realpath(self.sandbox.python))
         if not may(exe, uid, gid, "rx"):
-            where = next((str(p) for p in reversed(exe.parents) if not can_reach(p / "x", uid, gid)), str(exe))
+            where = next((str(d) for d in reversed(exe.parents) if not may(d, uid, gid, "x")), str(exe))
             self.close()
             raise WorkerStartError(
                 f"the worker uid {uid} cannot run the worker's Python {exe} (no access at {where}). Without "
