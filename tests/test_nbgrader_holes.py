@@ -194,6 +194,7 @@ STUDENTS = {
                            "return 2 * x"), None, 2.0),
     "skiptag": ("RELEASE", _skip_tag, 0.0),
     "edited": ("RELEASE", _edit_graded, 0.0),
+    "edited_ok": (CORRECT, _edit_graded, 2.0),  # a correct student who also edited the graded cell
     "deleted": (CORRECT, _delete_graded, 2.0),
     "missing": (None, None, 0.0),
     "snoop": (CORRECT, "SNOOP", 2.0),
@@ -257,11 +258,22 @@ def test_deleted_graded_cell_is_restored(toy):
     assert graded_index(nb) == 2  # back where the source has it (after the import cell)
 
 
-def test_edited_graded_cell_is_restored(toy):
-    nb = autograded_nb(toy["course"], "edited")
+@pytest.mark.parametrize("student", ["edited", "edited_ok"])
+def test_edited_graded_cell_is_restored(toy, student):
+    nb = autograded_nb(toy["course"], student)
     cell = nb.cells[graded_index(nb)]
     assert cell.source == "from cs231n.layers import double\ndouble(-1)"
     assert cell.metadata.nbgrader["solution"] is False and cell.metadata.nbgrader["locked"] is True
+    assert cell.metadata.nbgrader["points"] == 2
+
+
+def test_edited_graded_cell_of_correct_code_gets_full_points(toy):
+    """Editing the graded cell neither earns nor costs anything: the restored cell is graded
+    from the student's code (here correct: full points, a graded not a manual grade)."""
+    grade = gradebook_grade(toy["course"], "edited_ok", "double")
+    assert grade["auto_score"] == pytest.approx(2.0) and grade["needs_manual_grade"] is False
+    nb = autograded_nb(toy["course"], "edited_ok")
+    assert nb.cells[graded_index(nb)].outputs[0].text.startswith("double: 2.00 / 2 points")
 
 
 def test_skip_execution_tag_is_dropped(toy):
@@ -324,6 +336,27 @@ def test_results_saved_outside_student_folders_and_reused(toy):
     assert not list((course / "autograded").rglob("*.json"))
     proc = nbgrader(course, "autograde", ASSIGNMENT, "--force", "--student", "ref")
     assert "Reusing the hidden-suite result" in proc.stderr
+    assert gradebook_grade(course, "ref", "double")["auto_score"] == pytest.approx(2.0)
+
+
+def test_saved_result_not_reused_after_the_course_changes(toy):
+    """A fixed hidden test or other sandbox limits make the saved result stale: graded again."""
+    course = toy["course"]
+    saved = course / ".autograder" / "results" / "ref" / f"{ASSIGNMENT}.json"
+    hidden = course / "grading_tests" / ASSIGNMENT / "test_layers.py"
+    original = hidden.read_text()
+    try:
+        hidden.write_text(original + "\n# the instructor fixed a test\n")
+        before = json.loads(saved.read_text())["fingerprint"]
+        proc = nbgrader(course, "autograde", ASSIGNMENT, "--force", "--student", "ref")
+        assert "Reusing the hidden-suite result" not in proc.stderr
+        assert "Running the hidden suite" in proc.stderr
+        assert json.loads(saved.read_text())["fingerprint"] != before
+        proc = nbgrader(course, "autograde", ASSIGNMENT, "--force", "--student", "ref",
+                        "--Sandbox.call_timeout=59")
+        assert "Running the hidden suite" in proc.stderr and "Reusing" not in proc.stderr
+    finally:
+        hidden.write_text(original)
     assert gradebook_grade(course, "ref", "double")["auto_score"] == pytest.approx(2.0)
 
 
