@@ -124,6 +124,16 @@ def write_github_output(path: Path, result: GradingResult) -> None:
         f.write(f"score={result.score:.2f}\nmax_score={result.max_score:g}\n")
 
 
+def prepare_output_dir(output_dir: Path) -> Path:
+    """Create the reports' folder before grading, so a bad ``--output-dir`` fails in a second,
+    not after the whole suite (:class:`OSError` when it cannot be created or written)."""
+    output_dir = output_dir.resolve()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if not os.access(output_dir, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write into the output directory {output_dir}")
+    return output_dir
+
+
 def write_ci_reports(result: GradingResult, output_dir: Path) -> dict[str, Path]:
     from autograder.reports.gradescope import write_gradescope
     from autograder.reports.junit import write_junit
@@ -144,14 +154,19 @@ def grade_checkout(checkout: Path, tests_from: Path, assignment: str = "assignme
                    step_summary: Path | None = None, github_output: Path | None = None) -> CIRun:
     """Grade the student's ``checkout`` with the hidden suites of the course root ``tests_from``.
 
-    Raises :class:`CIError` or :class:`autograder.runner.GradingError` when grading cannot run.
+    Raises :class:`CIError`, :class:`autograder.runner.GradingError`, :class:`OSError` (the output
+    directory) or :class:`autograder.sandbox.SandboxUnavailable` when grading cannot run.
     """
     from autograder.reports.markdown import markdown_summary
-    from autograder.runner import grade_submission
+    from autograder.runner import grade_submission, make_sandbox
 
     checkout = Path(checkout)
     root = check_tests_from(Path(tests_from), checkout, assignment)
-    output_dir = Path(output_dir).resolve()
+    output_dir = prepare_output_dir(Path(output_dir))
+    # A sandbox the course asks for but this machine lacks (--bwrap on without bubblewrap,
+    # require_isolation without a protection) is a grading failure, found before grading:
+    # inside the suite it would only show up as the student's failed tests.
+    make_sandbox(sandbox_config, root).check_requirements()
     keep_checkout_off_sys_path(checkout)
     with tempfile.TemporaryDirectory(prefix="autograder-ci-") as tmp:
         copy = clean_copy(checkout, Path(tmp) / "submission")

@@ -2,8 +2,10 @@
 
 The command is tested on a tiny synthetic course (fast); the workflow template
 is parsed with PyYAML and its ``run:`` steps are executed locally, in order,
-on a simulated student repository (a real git repository in tmp_path) with
-the real hidden suites of assignment2.
+on a simulated student repository with the real hidden suites of assignment2.
+That repository has the documented starter layout: the files of
+``release/assignment2`` at its top (notebooks, ``cs231n/``, ``requirements.txt``,
+``setup_env.py``, ``README.md``), the workflow in ``.github/workflows/``.
 """
 from __future__ import annotations
 
@@ -21,8 +23,10 @@ import nbformat
 import pytest
 import yaml
 
+from packaging.utils import canonicalize_name
+
 from autograder.ci import CIError, check_tests_from, clean_copy
-from autograder.paths import course_root, solutions_dir
+from autograder.paths import course_root, release_dir, solutions_dir
 
 REPO = course_root()
 VENV_BIN = Path(sys.executable).parent
@@ -67,7 +71,7 @@ def make_course(root: Path, assignment: str = "demo") -> Path:
 
 
 def make_student_repo(path: Path, body: str = "return 2 * x") -> Path:
-    """A git repository like a student's: cs231n/ at the top, one commit."""
+    """A git repository in the starter layout (cs231n/ at the top), one commit."""
     (path / "cs231n").mkdir(parents=True)
     (path / "cs231n" / "__init__.py").write_text("")
     (path / "cs231n" / "layers.py").write_text(f"def double(x):\n    {body}\n")
@@ -173,6 +177,38 @@ def test_ci_exit_code_2_when_grading_cannot_run(tmp_path):
     assert r.returncode == 2 and "is not a directory" in r.stderr
 
 
+def test_ci_exit_code_2_when_the_output_dir_cannot_be_written(tmp_path):
+    course = make_course(tmp_path / "course")
+    make_student_repo(tmp_path / "student")
+    (tmp_path / "a-file").write_text("not a directory\n")
+    summary = tmp_path / "summary.md"
+    r = run_ci(["student", "--tests-from", str(course), "--assignment", "demo",
+                "--output-dir", "a-file/results"], cwd=tmp_path, GITHUB_STEP_SUMMARY=str(summary))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "grading could not run: NotADirectoryError" in r.stderr and "a-file/results" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert "## demo: not graded" in summary.read_text()
+    assert "Score:" not in r.stdout  # refused before grading
+
+
+def test_ci_exit_code_2_when_the_sandbox_is_unavailable(tmp_path):
+    """A course that forces bubblewrap (--bwrap on) on a machine without it: exit 2 with the
+    reason, not a zero score for the student."""
+    course = make_course(tmp_path / "course")
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821\nc.Sandbox.bwrap_path = '/nonexistent/bwrap'\n")
+    make_student_repo(tmp_path / "student")
+    summary = tmp_path / "summary.md"
+    r = run_ci(["student", "--tests-from", str(course), "--assignment", "demo", "--output-dir", "out",
+                "--bwrap", "on"], cwd=tmp_path, GITHUB_STEP_SUMMARY=str(summary), GITHUB_ACTIONS="true")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "grading could not run: SandboxUnavailable: use_bwrap=True but bubblewrap not found" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert "::error title=autograder::grading could not run: SandboxUnavailable" in r.stdout
+    assert "bubblewrap not found" in summary.read_text()
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
 def test_clean_copy_drops_vcs_and_links_out_of_the_checkout(tmp_path):
     student = make_student_repo(tmp_path / "student")
     secret = tmp_path / "secret.py"
@@ -220,17 +256,37 @@ def test_workflow_template_is_valid():
     assert upload["if"] == "always()" and "RESULTS_PATH" in upload["with"]["path"]
 
 
+def lock_pins() -> dict[str, str]:
+    """{canonical name: version} of requirements.lock."""
+    pins = {}
+    for line in (REPO / "requirements.lock").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[canonicalize_name(name)] = version
+    return pins
+
+
+def would_install(pip_output: str) -> dict[str, str]:
+    """{canonical name: version} from the "Would install a-1.0 b-2.0" line(s) of ``pip install --dry-run``."""
+    found = {}
+    for line in re.findall(r"^Would install (.+)$", pip_output, re.M):
+        for item in line.split():
+            name, _, version = item.rpartition("-")
+            found[canonicalize_name(name)] = version
+    return found
+
+
 @pytest.mark.slow
 def test_workflow_template_runs_on_a_student_repository(tmp_path):
     """Run the template's ``run:`` steps in order, like a runner would (``bash -eo pipefail``).
 
     ``uses:`` steps are skipped: the two checkouts are simulated (the student's
-    repository is a git repository in the workspace; the instructor's checkout
-    is a symbolic link to this course root at the workflow's GRADER_PATH), and
-    setup-python is this interpreter. The pip-install step is not run (it would
-    build a second virtualenv from the lock file); instead this project's
-    existing .venv is put on the PATH through $GITHUB_PATH, which is exactly
-    what that step ends with.
+    repository is a git repository in the workspace, in the starter layout;
+    the instructor's checkout is a symbolic link to this course root at the
+    workflow's GRADER_PATH), and setup-python is this interpreter. The install
+    step runs as a dry run (see below); the grade step then uses this project's
+    .venv, installed from the same lock file by ``make``.
     """
     wf = yaml.safe_load(WORKFLOW.read_text())
     workspace, runner_temp = tmp_path / "workspace", tmp_path / "runner-temp"
@@ -244,14 +300,18 @@ def test_workflow_template_runs_on_a_student_repository(tmp_path):
     wf_env = {k: substitute(str(v), contexts) for k, v in wf["env"].items()}
     contexts["env"] = wf_env
 
-    # checkout 1: the student's repository, the reference package with one broken function
+    # checkout 1: the student's repository: the starter kit (the release's files at the top) and
+    # the workflow, with every function written (the reference) but one broken
     student = workspace / wf_env["STUDENT_PATH"]
-    student.mkdir()
-    shutil.copytree(solutions_dir("assignment2") / "cs231n", student / "cs231n",
+    release = release_dir("assignment2")
+    assert (release / "requirements.txt").is_file(), "release/assignment2 lacks the student kit"
+    shutil.copytree(release, student, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    shutil.copytree(solutions_dir("assignment2") / "cs231n", student / "cs231n", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__"))
     with open(student / "cs231n" / "layers.py", "a") as f:
         f.write("\n\ndef relu_forward(x):  # a student's mistake\n    return 0.5 * np.maximum(x, 0), x\n")
-    (student / "README.md").write_text("my assignment 2\n")
+    (student / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(WORKFLOW, student / ".github" / "workflows" / "autograde.yml")
     git_init_commit(student)
     # checkout 2: the instructor's repository, simulated by this course root
     (workspace / wf_env["GRADER_PATH"]).symlink_to(REPO, target_is_directory=True)
@@ -267,13 +327,6 @@ def test_workflow_template_runs_on_a_student_repository(tmp_path):
         if "uses" in step:
             continue
         script = substitute(step["run"], contexts)
-        if "pip install" in script:
-            # Not run: it would create a second virtualenv from requirements.lock. The existing
-            # .venv stands in for it; this is the line the step ends with.
-            with open(files["GITHUB_PATH"], "a") as f:
-                f.write(f"{VENV_BIN}\n")
-            ran.append((step["name"], None))
-            continue
         env = dict(base_env)
         extra_path = [p for p in files["GITHUB_PATH"].read_text().splitlines() if p]
         env["PATH"] = os.pathsep.join(list(reversed(extra_path)) + [env["PATH"]])
@@ -281,10 +334,35 @@ def test_workflow_template_runs_on_a_student_repository(tmp_path):
             if "=" in line:
                 k, _, v = line.partition("=")
                 env[k] = v
+        installs = "pip install" in script
+        if installs:
+            # The install step runs unchanged but as a dry run: PIP_DRY_RUN=1 makes pip resolve
+            # and download everything and install nothing (a real install of the lock is ~1.5 GB,
+            # 5-10 minutes). That still proves the step: the virtualenv is created, every pin of
+            # requirements.lock resolves with its dependencies from the indexes the template
+            # names, nothing outside the lock is needed, and the grader package itself builds.
+            # PIP_VERBOSE=1 cancels the step's --quiet so pip says what it would install.
+            # PIP_RETRIES=0: this machine cannot reach the PyTorch index the template adds (its
+            # torch wheel comes from pip's configured find-links) and pip would otherwise retry
+            # that index, with back-off, for every package.
+            env.update(PIP_DRY_RUN="1", PIP_VERBOSE="1", PIP_RETRIES="0")
         r = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
                            cwd=workspace, env=env, capture_output=True, text=True, timeout=900)
         assert r.returncode == 0, f"step {step['name']!r} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
         ran.append((step["name"], r))
+        if installs:
+            venv_bin = runner_temp / "grader-venv" / "bin"
+            assert (venv_bin / "python").exists()
+            assert files["GITHUB_PATH"].read_text().splitlines() == [str(venv_bin)]
+            lock = lock_pins()
+            planned = would_install(r.stdout)
+            wrong = {n: (v, lock.get(n)) for n, v in planned.items() if n != "autograder" and lock.get(n) != v}
+            assert not wrong, f"the install step would install versions not in the lock: {wrong}"
+            # the fresh venv already has pip (and maybe the lock's setuptools): all else is installed
+            assert set(lock) - set(planned) <= {"setuptools", "pip"}, sorted(set(lock) - set(planned))
+            assert planned.get("autograder") == "0.1.0", r.stdout[-2000:]
+            # the dry run installed nothing: the grade step uses this project's .venv (the same lock)
+            files["GITHUB_PATH"].write_text(f"{VENV_BIN}\n")
     names = [n for n, _ in ran]
     assert names == ["Install the grader from its lock file", "Install the sandbox (bubblewrap)", "Grade"]
 

@@ -4,23 +4,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from autograder.commands.grade import add_sandbox_flags, sandbox_config_from_args
 
 
 def run(args: argparse.Namespace) -> int:
-    from autograder.ci import (
-        CIError,
-        append_step_summary,
-        check_tests_from,
-        failure_summary,
-        github_annotation,
-        grade_checkout,
-        in_github_actions,
-    )
+    from autograder.ci import check_tests_from, grade_checkout, github_annotation, in_github_actions
     from autograder.reports.console import print_result
-    from autograder.runner import GradingError
 
     step_summary = args.step_summary if args.step_summary is not None else os.environ.get("GITHUB_STEP_SUMMARY")
     github_output = os.environ.get("GITHUB_OUTPUT")
@@ -32,13 +24,8 @@ def run(args: argparse.Namespace) -> int:
                               output_dir=Path(args.output_dir), sandbox_config=config,
                               parts=args.part or None, step_summary=step_summary or None,
                               github_output=github_output or None)
-    except (CIError, GradingError) as e:
-        print(f"autograder ci: grading could not run: {e}", file=sys.stderr)
-        if step_summary:
-            append_step_summary(Path(step_summary), failure_summary(args.assignment, str(e)))
-        if in_github_actions():
-            print(github_annotation("error", f"grading could not run: {e}"))
-        return 2
+    except Exception as e:  # noqa: BLE001 - in CI, every way grading can fail is exit 2 with a summary
+        return could_not_grade(args.assignment, e, step_summary)
     result = run_.result
     print_result(result)
     for kind, path in run_.files.items():
@@ -48,6 +35,31 @@ def run(args: argparse.Namespace) -> int:
     if in_github_actions():
         print(github_annotation("notice", f"{result.assignment}: {line}"))
     return 0
+
+
+def could_not_grade(assignment: str, error: Exception, step_summary: str | None) -> int:
+    """Report that grading could not run (stderr, step summary, annotation); the exit code, 2.
+
+    Expected failures (bad paths, a refused tests source, a missing sandbox, an unwritable
+    output directory) are one line; anything else also prints its traceback for the instructor.
+    """
+    from autograder.ci import CIError, append_step_summary, failure_summary, github_annotation, in_github_actions
+    from autograder.runner import GradingError
+    from autograder.sandbox import SandboxUnavailable, WorkerStartError
+
+    expected = (CIError, GradingError, SandboxUnavailable, WorkerStartError, OSError)
+    reason = str(error) if isinstance(error, (CIError, GradingError)) else f"{type(error).__name__}: {error}"
+    if not isinstance(error, expected):
+        traceback.print_exception(error, file=sys.stderr)
+    print(f"autograder ci: grading could not run: {reason}", file=sys.stderr)
+    if step_summary:
+        try:
+            append_step_summary(Path(step_summary), failure_summary(assignment, reason))
+        except OSError as e:
+            print(f"autograder ci: could not write the step summary {step_summary}: {e}", file=sys.stderr)
+    if in_github_actions():
+        print(github_annotation("error", f"grading could not run: {reason}"))
+    return 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
