@@ -67,6 +67,13 @@ def student_message(excinfo: pytest.ExceptionInfo) -> str:
     return f"your result could not be checked ({type(exc).__name__}: {text.splitlines()[0] if text else ''})"
 
 
+def _is_sandbox_failure(exc: BaseException) -> bool:
+    """The worker could not be started at all: the grading machine's problem, not the student's."""
+    from autograder.sandbox import SandboxUnavailable, WorkerStartError
+
+    return isinstance(exc, (SandboxUnavailable, WorkerStartError))
+
+
 class GradingPlugin:
     """Registered into ``pytest.main(plugins=[...])`` by :mod:`autograder.runner`."""
 
@@ -80,6 +87,8 @@ class GradingPlugin:
         self._proxies: list = []
         self.outcomes: list[TestOutcome] = []
         self.collection_errors: list[str] = []
+        # the sandbox itself could not run (a problem of the machine, not a score)
+        self.sandbox_errors: list[str] = []
         self.protections: dict[str, bool] = {}
 
     # -- configuration ------------------------------------------------------
@@ -146,6 +155,8 @@ class GradingPlugin:
             else:
                 status = "failed"
                 message = student_message(call.excinfo) if call.excinfo else "failed"
+                if call.excinfo is not None and _is_sandbox_failure(call.excinfo.value):
+                    self.sandbox_errors.append(f"{type(call.excinfo.value).__name__}: {call.excinfo.value}")
             self.outcomes.append(TestOutcome(nodeid=item.nodeid, name=name, grade_id=grade_id,
                                              weight=weight, status=status, message=message,
                                              duration=report.duration))

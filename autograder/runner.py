@@ -130,6 +130,8 @@ def grade_submission(
                 raise GradingError("the hidden suite collected no tests")
             if plugin.collection_errors:
                 raise GradingError("; ".join(plugin.collection_errors))
+            if plugin.sandbox_errors:  # no score from a sandbox that never ran the student's code
+                raise GradingError("the sandbox could not run student code: " + plugin.sandbox_errors[0])
             result.protections = plugin.protections or _protections(sandbox)
             result.parts = build_parts(assignment, root, plugin.outcomes)
     except NoFreeSlot as e:

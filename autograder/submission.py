@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+MAX_PACKAGE_FILES = 2000  # every worker start copies the package: keep that quick
 PACKAGE = "cs231n"
 SKIP_NAMES = frozenset({"__pycache__", ".ipynb_checkpoints", "__MACOSX"})
 
@@ -117,12 +118,12 @@ def overlay_given_files(package_copy: Path, given: dict[str, Path]) -> list[str]
     return changed
 
 
-def copy_package(src: Path, dest: Path, max_bytes: int) -> None:
+def copy_package(src: Path, dest: Path, max_bytes: int, max_files: int = MAX_PACKAGE_FILES) -> None:
     """Copy the package folder without caches and without any symbolic link (a link could point
-    at the reference); refuse more than ``max_bytes`` in total."""
+    at the reference); refuse more than ``max_bytes`` or ``max_files`` in total."""
     if os.path.islink(src):
         raise SubmissionError(f"the {src.name}/ folder is a symbolic link; hand in the folder itself")
-    total = 0
+    total = files = 0
     for dirpath, dirnames, filenames in os.walk(src):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_NAMES and not os.path.islink(os.path.join(dirpath, d)))
         rel = Path(dirpath).relative_to(src)
@@ -132,6 +133,10 @@ def copy_package(src: Path, dest: Path, max_bytes: int) -> None:
             if os.path.islink(path) or name.endswith((".pyc", ".pyo")) or not os.path.isfile(path):
                 continue
             total += os.path.getsize(path)
+            files += 1
+            if files > max_files:
+                raise SubmissionError(f"the {src.name}/ package holds more than {max_files} files; "
+                                      "hand in only the code")
             if total > max_bytes:
                 raise SubmissionError(f"the {src.name}/ package holds more than {max_bytes // 2**20} MB; "
                                       "hand in only the code (no data, checkpoints or outputs)")

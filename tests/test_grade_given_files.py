@@ -82,6 +82,14 @@ def test_oversized_package_is_refused(tmp_path):
     with pytest.raises(SubmissionError, match="more than 2 MB"):
         with PreparedSubmission(sub, max_bytes=2 << 20):
             pass
+    (sub / "cs231n" / "weights.bin").unlink()
+    many = sub / "cs231n" / "many"
+    many.mkdir()
+    for i in range(2000):
+        (many / f"f{i}.txt").write_text("")
+    with pytest.raises(SubmissionError, match="more than 2000 files"):
+        with PreparedSubmission(sub):
+            pass
 
 
 def test_a_students_solver_never_runs_in_grading(tmp_path):

@@ -82,3 +82,17 @@ def test_cli_table_for_the_release_has_one_line_a_lost_point(tmp_path):
     assert len(table_rows) == len(lost), r.stdout
     assert "Traceback" not in r.stdout
     assert any("Traceback (your code)" in t["output"] for t in lost)
+
+
+def test_a_sandbox_that_cannot_start_is_a_grading_error_not_a_zero(tmp_path):
+    """No worker ever ran the student's code: that is the machine's problem (exit 2), not 0 points."""
+    import pytest
+    from traitlets.config import Config
+
+    from autograder.runner import GradingError, grade_submission
+
+    cfg = Config()
+    cfg.Sandbox.python = str(tmp_path / "no-such-python")
+    with pytest.raises(GradingError, match="sandbox could not run student code: WorkerStartError"):
+        grade_submission(release_dir(ASSIGNMENT), ASSIGNMENT, sandbox_config=cfg, parts=["affine_forward"],
+                         modules=["test_layers.py"])
