@@ -4,12 +4,15 @@
   ``source/<a>/`` (clears solutions and outputs, locks cells, records the
   assignment in the gradebook).
 * :func:`post_convert_hook`, wired in ``nbgrader_config.py`` as
-  ``c.GenerateAssignment.post_convert_hook``, then writes the stubbed reference
-  package(s) of ``solutions/<a>/`` (``cs231n/``) into ``release/<a>/``, so a plain
-  ``nbgrader generate_assignment <a>`` produces the whole release.
-* nbgrader only logs a failing hook, so :func:`release` (``autograder release
-  <a>``) checks the package is there and byte-identical to the stub stage's
-  output, writes it itself when it is not, and always ends with the leak check.
+  ``c.GenerateAssignment.post_convert_hook``, then writes the student version
+  of ``solutions/<a>/`` (every package, ``cs231n/``, and every top-level
+  module, stubbed) into ``release/<a>/``, so a plain ``nbgrader
+  generate_assignment <a>`` produces the whole release.
+* nbgrader only logs a failing hook (at INFO level, exit code 0), so
+  :func:`release` (``autograder release <a>``) checks the package is there and
+  byte-identical to the stub stage's output, writes it itself when it is not,
+  and always ends with the leak check, which also finds a missing or stale
+  package after a plain ``nbgrader generate_assignment``.
 
 The package never comes from ``source/<a>/``: whatever nbgrader copied under
 that name is replaced by the stub stage's output.
@@ -23,9 +26,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
+from . import paths, stub
 from .leakcheck import Finding, leak_check
-from .stub import stub_tree, tree_matches, write_tree
+from .stub import StubError, Unit, unit_differences, write_units
 
 CONFIG_FILE = "nbgrader_config.py"
 
@@ -45,25 +48,31 @@ def reference_packages(assignment: str, root: Path | None = None) -> list[Path]:
     return found
 
 
-def student_packages(assignment: str, root: Path | None = None) -> dict[str, dict[str, bytes]]:
-    """``{package name: {relpath: bytes}}``: the stub stage's output, in memory.
+def student_units(assignment: str, root: Path | None = None) -> list[Unit]:
+    """The stub stage's output for ``solutions/<a>/``, in memory: every package
+    and every top-level module (see :func:`autograder.stub.student_units`).
 
-    Raises :class:`autograder.stub.StubError` (``path:line: message``).
+    Raises :class:`autograder.stub.StubError` (``path:line: message``) and
+    :class:`ReleaseError` when ``solutions/<a>/`` has no package.
     """
-    return {pkg.name: stub_tree(pkg, label=pkg.name) for pkg in reference_packages(assignment, root)}
+    reference_packages(assignment, root)  # ReleaseError without a package
+    return stub.student_units(paths.solutions_dir(assignment, root))
+
+
+def student_packages(assignment: str, root: Path | None = None) -> dict[str, dict[str, bytes]]:
+    """``{package name: {relpath: bytes}}``: the stubbed packages only (top-level
+    modules are in :func:`student_units`)."""
+    return {u.name: u.files for u in student_units(assignment, root) if u.is_package}
 
 
 def write_student_packages(assignment: str, root: Path | None = None) -> list[Path]:
-    """Stub every reference package into ``release/<a>/<package>/`` (replacing it).
+    """Stub every package and top-level module of ``solutions/<a>/`` into
+    ``release/<a>/`` (replacing each package directory).
 
-    All packages are stubbed before anything is written: an error leaves the
+    Everything is stubbed before anything is written: an error leaves the
     release untouched.
     """
-    dest = paths.release_dir(assignment, root)
-    written: list[Path] = []
-    for name, files in student_packages(assignment, root).items():
-        written += write_tree(files, dest / name)
-    return written
+    return write_units(student_units(assignment, root), paths.release_dir(assignment, root))
 
 
 def post_convert_hook(assignment: str, student: str | None = None, notebooks=None, **_kw) -> None:
@@ -71,10 +80,21 @@ def post_convert_hook(assignment: str, student: str | None = None, notebooks=Non
 
     nbgrader calls it as ``hook(assignment=..., student=..., notebooks=...)``
     after converting the notebooks, with the working directory set to
-    ``CourseDirectory.root``.
+    ``CourseDirectory.root``. nbgrader logs an exception raised here only at
+    INFO level and still exits 0, so problems are also printed to stderr; the
+    leak check (``autograder leak-check release/<a>``) is what fails.
     """
     root = Path.cwd()
-    written = write_student_packages(assignment, root)
+    try:
+        check_cell_ids(source_notebooks(assignment, root))
+    except ReleaseError as exc:
+        print(f"autograder: warning: {exc}", file=sys.stderr, flush=True)
+    try:
+        written = write_student_packages(assignment, root)
+    except (StubError, ReleaseError) as exc:
+        print(f"autograder: stub stage FAILED, release/{assignment}/ has no up-to-date package: "
+              f"{exc}", file=sys.stderr, flush=True)
+        raise
     logging.getLogger(__name__).info("stub stage wrote %d files into %s", len(written),
                                      paths.release_dir(assignment, root))
 
@@ -102,24 +122,14 @@ def source_notebooks(assignment: str, root: Path | None = None) -> list[Path]:
 
 
 def check_cell_ids(notebooks: list[Path]) -> None:
-    """nbformat >= 4.5 notebooks need an ``id`` on every cell: nbformat invents
-    a random one when reading a cell without it, and the release would differ
-    on every run. Raise :class:`ReleaseError` naming the first such cell."""
-    import json
+    """Raise :class:`ReleaseError` naming the first cell without an id (see
+    :func:`autograder.leakcheck.cell_id_problems`, which the leak check runs too)."""
+    from .leakcheck import cell_id_problems
 
     for nb_path in notebooks:
-        try:
-            nb = json.loads(nb_path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise ReleaseError(f"{nb_path}: not a notebook ({exc})") from None
-        if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) < (4, 5):
-            continue
-        for index, cell in enumerate(nb.get("cells", [])):
-            if not cell.get("id"):
-                raise ReleaseError(
-                    f"{nb_path}: cell {index} has no id, so nbformat would give it a random one "
-                    "and the release would change on every run; add ids once with: python -c "
-                    f"\"import nbformat as n,sys; p=sys.argv[1]; n.write(n.read(p, 4), p)\" {nb_path}")
+        problems = cell_id_problems(nb_path)
+        if problems:
+            raise ReleaseError(f"{nb_path}: {problems[0][1]}")
 
 
 def _ensure_env_bin_on_path() -> None:
@@ -197,12 +207,13 @@ def release(assignment: str, root: Path | None = None, *, run_nbgrader: bool = T
         out.messages.append(msg)
         say(msg)
 
-    expected = student_packages(assignment, root)  # StubError before nbgrader runs
-    out.package_files = sum(len(files) for files in expected.values())
+    units = student_units(assignment, root)  # StubError before nbgrader runs
+    out.package_files = sum(len(u.files) for u in units)
+    shown_units = ", ".join(u.name + ("/" if u.is_package else "") for u in units)
     src = paths.source_dir(assignment, root)
-    for name in expected:
-        if (src / name).exists():
-            note(f"warning: {src / name} exists; nbgrader copies it, the stub stage replaces it "
+    for unit in units:
+        if (src / unit.name).exists():
+            note(f"warning: {src / unit.name} exists; nbgrader copies it, the stub stage replaces it "
                  f"(the package must only come from solutions/{assignment}/)")
 
     notebooks = source_notebooks(assignment, root)
@@ -221,16 +232,14 @@ def release(assignment: str, root: Path | None = None, *, run_nbgrader: bool = T
         note(f"warning: no notebooks in {src}; nbgrader skipped, only the package is released")
 
     dest = out.release_dir
-    if all(tree_matches(files, dest / name) for name, files in expected.items()):
+    if not unit_differences(units, dest):
         out.hook_wrote_packages = True
-        note(f"post_convert_hook wrote {', '.join(n + '/' for n in expected)} "
-             f"({out.package_files} files)")
+        note(f"post_convert_hook wrote {shown_units} ({out.package_files} files)")
     else:
-        for name, files in expected.items():
-            write_tree(files, dest / name)
+        write_units(units, dest)
         why = "nbgrader skipped" if not (run_nbgrader and notebooks) else \
             "the post_convert_hook did not write it (not configured in nbgrader_config.py, or it failed)"
-        note(f"stub stage wrote {', '.join(n + '/' for n in expected)} ({out.package_files} files): {why}")
+        note(f"stub stage wrote {shown_units} ({out.package_files} files): {why}")
 
     shown = Path(os.path.relpath(dest)) if not os.path.relpath(dest).startswith("..") else dest
     out.findings = leak_check(shown, solutions=paths.solutions_dir(assignment, root),

@@ -326,12 +326,116 @@ def stub_package(src: str | os.PathLike, dest: str | os.PathLike,
     return write_tree(files, dest)
 
 
-def tree_matches(files: dict[str, bytes], dest: str | os.PathLike) -> bool:
-    """Whether ``dest`` holds exactly ``files`` (ignoring caches)."""
+def tree_differences(files: dict[str, bytes], dest: str | os.PathLike) -> list[tuple[str, str]]:
+    """How ``dest`` differs from ``files``: sorted ``(relpath, problem)`` pairs,
+    ``problem`` one of ``"missing"``, ``"differs"``, ``"extra"`` (caches ignored);
+    ``[("", "missing")]`` when ``dest`` is not a directory."""
     dest = Path(dest)
     if not dest.is_dir():
-        return False
+        return [("", "missing")]
     present = {p.relative_to(dest).as_posix(): p for p in _walk(dest)}
-    if set(present) != set(files):
-        return False
-    return all(present[rel].read_bytes() == data for rel, data in files.items())
+    out = [(rel, "missing") for rel in files if rel not in present]
+    out += [(rel, "extra") for rel in present if rel not in files]
+    out += [(rel, "differs") for rel, data in files.items()
+            if rel in present and present[rel].read_bytes() != data]
+    return sorted(out)
+
+
+def tree_matches(files: dict[str, bytes], dest: str | os.PathLike) -> bool:
+    """Whether ``dest`` holds exactly ``files`` (ignoring caches)."""
+    return not tree_differences(files, dest)
+
+
+# --------------------------------------------------------------------------- an assignment
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One released unit of ``solutions/<a>/``: a package directory (``files``
+    keyed by path inside it) or a top-level module (``files == {"": bytes}``)."""
+
+    name: str
+    is_package: bool
+    files: dict[str, bytes]
+
+
+def _has_python(directory: Path) -> Path | None:
+    for file in _walk(directory):
+        if file.suffix == ".py":
+            return file
+    return None
+
+
+def student_units(solutions: str | os.PathLike) -> list[Unit]:
+    """The student version of ``solutions/<a>/``, in name order.
+
+    Every ``.py`` file under ``solutions/<a>/`` is released as its stub:
+    packages (directories holding ``__init__.py``) whole (their other files
+    copied unchanged) and top-level modules (``solutions/<a>/helpers.py``)
+    alone. Other top-level files stay with the instructor. A ``.py`` file in
+    a directory that is not a package cannot be imported by the notebooks, so
+    it is a :class:`StubError` rather than being left out silently.
+    """
+    base = Path(solutions)
+    if not base.is_dir():
+        raise StubError(base, 0, "reference solutions directory not found")
+    units: list[Unit] = []
+    for entry in sorted(base.iterdir(), key=lambda p: p.name):
+        if entry.name in SKIP_DIRS or entry.name.endswith(SKIP_SUFFIXES):
+            continue
+        if entry.is_dir():
+            if (entry / "__init__.py").is_file():
+                units.append(Unit(entry.name, True, stub_tree(entry, label=entry.name)))
+            elif (stray := _has_python(entry)) is not None:
+                raise StubError(stray, 1, f"{entry.name}/ has .py files but no __init__.py: it is "
+                                "not a package, so it would not be released; add "
+                                f"{entry.name}/__init__.py or move the file out of solutions/")
+        elif entry.suffix == ".py" and entry.is_file():
+            try:
+                text = entry.read_bytes().decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise StubError(entry, 1, f"not UTF-8: {exc}") from None
+            units.append(Unit(entry.name, False,
+                              {"": stub_source(text, entry.name, path=entry).encode("utf-8")}))
+    return units
+
+
+def flat_tree(units: list[Unit]) -> dict[str, bytes]:
+    """``{path relative to release/<a>/: bytes}`` of ``units``."""
+    out: dict[str, bytes] = {}
+    for unit in units:
+        for rel, data in unit.files.items():
+            out[f"{unit.name}/{rel}" if unit.is_package else unit.name] = data
+    return out
+
+
+def write_units(units: list[Unit], dest: str | os.PathLike) -> list[Path]:
+    """Write every unit into ``dest`` (``release/<a>/``), replacing packages whole."""
+    dest = Path(dest)
+    written: list[Path] = []
+    for unit in units:
+        if unit.is_package:
+            written += write_tree(unit.files, dest / unit.name)
+        else:
+            target = dest / unit.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(unit.files[""])
+            os.chmod(target, 0o644)
+            written.append(target)
+    return written
+
+
+def unit_differences(units: list[Unit], dest: str | os.PathLike) -> list[tuple[str, str]]:
+    """``(path relative to dest, problem)`` for every way ``dest`` (``release/<a>/``)
+    differs from ``units`` (see :func:`tree_differences`)."""
+    dest = Path(dest)
+    out: list[tuple[str, str]] = []
+    for unit in units:
+        if unit.is_package:
+            for rel, problem in tree_differences(unit.files, dest / unit.name):
+                out.append((f"{unit.name}/{rel}" if rel else unit.name, problem))
+        elif not (dest / unit.name).is_file():
+            out.append((unit.name, "missing"))
+        elif (dest / unit.name).read_bytes() != unit.files[""]:
+            out.append((unit.name, "differs"))
+    return out

@@ -16,6 +16,7 @@ import pytest
 from autograder.commands import release as release_cmd
 from autograder.leakcheck import KINDS, Finding, leak_check
 from autograder.paths import course_root
+from autograder.stub import student_units, write_units
 
 REPO = course_root()
 A = "a"
@@ -72,11 +73,24 @@ def rel_error(x, y):
 HIDDEN_TEST = '''\
 import numpy as np
 
+TOL_AFFINE_HIDDEN = 3e-9  # the hidden tolerance
+
+
+def _hidden_case(seed):
+    rng = np.random.default_rng(seed + 27182)
+    return rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+
 
 def test_affine_forward_matches_reference_on_random_inputs(submission, reference):
     x = np.ones((2, 3))
     assert submission.layers.affine_forward(x, np.ones((3, 4)), np.zeros(4))
 '''
+# Lines of the hidden suite copied without any `def test_` line.
+HIDDEN_HELPER_LINES = (
+    "TOL_AFFINE_HIDDEN = 3e-9\n"
+    "def _hidden_case(seed):\n"
+    "    rng = np.random.default_rng(seed + 27182)\n"
+)
 
 
 def make_notebook(path: Path) -> None:
@@ -168,52 +182,227 @@ def test_clean_release_passes(clean_release):
     assert leak_check(rel) == []
 
 
-def _plant(root: Path, kind: str) -> None:
-    """Plant one leak of ``kind`` into the release of ``root``."""
+def _sqlite_files(tmp: Path) -> dict[str, bytes]:
+    """A real SQLite database (like nbgrader's gradebook) and its write-ahead log,
+    written by the sqlite3 module: ``{"db": ..., "wal": ...}``."""
+    import sqlite3
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    db = tmp / "gradebook.db"
+    con = sqlite3.connect(db)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("CREATE TABLE grade (student TEXT, score REAL)")
+        con.execute("INSERT INTO grade VALUES ('alice', 93.5)")
+        con.commit()
+        files = {"wal": (tmp / "gradebook.db-wal").read_bytes()}  # while the connection is open
+    finally:
+        con.close()
+    files["db"] = db.read_bytes()
+    return files
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def _tar_gz(path: Path, members: dict[str, bytes]) -> None:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tf:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+
+
+def _set_notebook(path: Path, edit) -> None:
+    nb = nbformat.read(str(path), as_version=4)
+    edit(nb)
+    nbformat.write(nb, str(path))
+
+
+def _plant(root: Path, case: str) -> None:
+    """Plant the leak ``case`` (a key of PLANTS) into the course at ``root``."""
     rel = root / "release" / A
     layers = rel / "cs231n" / "layers.py"
     nb_path = rel / "nb.ipynb"
-    if kind == "solution-line":
+    reference_layers = (root / "solutions" / A / "cs231n" / "layers.py").read_bytes()
+    hidden = (root / "grading_tests" / A / "test_layers.py").read_bytes()
+    if case == "solution-line":
         text = layers.read_text().replace(
             'raise NotImplementedError("affine_forward',
             'out = x.reshape(x.shape[0], -1).dot(w) + b  # leaked\n    raise NotImplementedError("affine_forward')
         layers.write_text(text)
-    elif kind == "solution-file":
-        shutil.copy(root / "solutions" / A / "cs231n" / "layers.py", rel / "cs231n" / "layers_ref.py")
-    elif kind == "hidden-test":
-        shutil.copy(root / "grading_tests" / A / "test_layers.py", rel / "test_layers.py")
-    elif kind == "compiled":
+    elif case == "solution-file":
+        (rel / "cs231n" / "layers_ref.py").write_bytes(reference_layers)
+    elif case == "hidden-test-file":
+        (rel / "test_layers.py").write_bytes(hidden)
+    elif case == "hidden-test-helper-lines":  # helper, tolerance and seed, no `def test_`
+        (rel / "cs231n" / "util.py").write_text((rel / "cs231n" / "util.py").read_text()
+                                               + "\n\n" + HIDDEN_HELPER_LINES)
+    elif case == "hidden-test-lines-in-a-cell":
+        _set_notebook(nb_path, lambda nb: nb.cells.append(nbformat.v4.new_code_cell(
+            "    rng = np.random.default_rng(seed + 27182)")))
+    elif case == "compiled":
         (rel / "cs231n" / "__pycache__").mkdir()
         (rel / "cs231n" / "__pycache__" / "layers.cpython-311.pyc").write_bytes(b"\x00")
-    elif kind == "checkpoint":
+    elif case == "compiled-file":
+        (rel / "cs231n" / "layers.pyc").write_bytes(b"\x00")
+    elif case == "checkpoint":
         (rel / ".ipynb_checkpoints").mkdir()
         (rel / ".ipynb_checkpoints" / "nb-checkpoint.ipynb").write_text("{}")
-    elif kind == "database":
-        (rel / "gradebook.db").write_bytes(b"SQLite format 3\x00")
-    elif kind == "notebook-output":
-        nb = nbformat.read(str(nb_path), as_version=4)
-        code = next(c for c in nb.cells if c.cell_type == "code")
-        code.execution_count = 1
-        code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="hi\n")]
-        nbformat.write(nb, str(nb_path))
-    elif kind == "marker":
-        nb = nbformat.read(str(nb_path), as_version=4)
-        nb.cells[0].source += "\n### BEGIN HIDDEN TESTS"
-        nbformat.write(nb, str(nb_path))
+    elif case == "checkpoint-file-outside-the-folder":
+        shutil.copy(nb_path, rel / "nb-checkpoint.ipynb")
+    elif case == "database":
+        (rel / "gradebook.db").write_bytes(_sqlite_files(root / "tmp-db")["db"])
+    elif case == "database-renamed":
+        (rel / "gradebook.bak").write_bytes(_sqlite_files(root / "tmp-db")["db"])
+    elif case == "database-journal":
+        (rel / "gradebook.db-journal").write_bytes(b"")
+    elif case == "database-wal":
+        (rel / "gradebook.db-wal").write_bytes(_sqlite_files(root / "tmp-db")["wal"])
+    elif case == "database-wal-renamed":
+        (rel / "notes.txt").write_bytes(_sqlite_files(root / "tmp-db")["wal"])
+    elif case == "notebook-output":
+        def add_output(nb):
+            code = next(c for c in nb.cells if c.cell_type == "code")
+            code.execution_count = 1
+            code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="hi\n")]
+        _set_notebook(nb_path, add_output)
+    elif case == "marker":
+        _set_notebook(nb_path, lambda nb: setattr(nb.cells[0], "source",
+                                                  nb.cells[0].source + "\n### BEGIN HIDDEN TESTS"))
+    elif case == "archive-zip-of-solutions":
+        _zip(rel / "extras.zip", {f"solutions/{A}/cs231n/util.py": b"x = 1\n"})
+    elif case == "archive-tar-gz-with-hidden-tests":
+        _tar_gz(rel / "data.tar.gz", {f"course/grading_tests/{A}/test_x.py": b"y = 2\n"})
+    elif case == "archive-member-is-a-reference-file":
+        _zip(rel / "backup.zip", {"cs231n/layers.py": reference_layers, "notes.txt": b"hello\n"})
+    elif case == "archive-nested-with-hidden-lines":
+        import io
+
+        buf = io.BytesIO()
+        _zip(buf, {"helpers.py": HIDDEN_HELPER_LINES.encode()})
+        _tar_gz(rel / "more.tgz", {"inner.zip": buf.getvalue()})
+    elif case == "binary":
+        (rel / "weights.bin").write_bytes(bytes(range(256)) * 4)
+    elif case == "package-missing":
+        shutil.rmtree(rel / "cs231n")
+    elif case == "package-stale":
+        layers.write_text(layers.read_text() + "\n# edited by hand\n")
+    elif case == "package-extra-file":
+        (rel / "cs231n" / "old_layers.py").write_text("def old():\n    return 1\n")
+    elif case == "cell-id-in-source":
+        import json
+
+        src = root / "source" / A / "nb.ipynb"
+        nb = json.loads(src.read_text())
+        del nb["cells"][1]["id"]
+        src.write_text(json.dumps(nb, indent=1))
+    elif case == "cell-id-in-release":
+        import json
+
+        nb = json.loads(nb_path.read_text())
+        del nb["cells"][0]["id"]
+        nb_path.write_text(json.dumps(nb, indent=1))
     else:  # pragma: no cover
-        raise AssertionError(kind)
+        raise AssertionError(case)
+
+
+# planted case -> the kind of finding that must report it
+PLANTS = {
+    "solution-line": "solution-line",
+    "solution-file": "solution-file",
+    "hidden-test-file": "hidden-test",
+    "hidden-test-helper-lines": "hidden-test",
+    "hidden-test-lines-in-a-cell": "hidden-test",
+    "compiled": "compiled",
+    "compiled-file": "compiled",
+    "checkpoint": "checkpoint",
+    "checkpoint-file-outside-the-folder": "checkpoint",
+    "database": "database",
+    "database-renamed": "database",
+    "database-journal": "database",
+    "database-wal": "database",
+    "database-wal-renamed": "database",
+    "notebook-output": "notebook-output",
+    "marker": "marker",
+    "archive-zip-of-solutions": "archive",
+    "archive-tar-gz-with-hidden-tests": "archive",
+    "archive-member-is-a-reference-file": "archive",
+    "archive-nested-with-hidden-lines": "archive",
+    "binary": "binary",
+    "package-missing": "package",
+    "package-stale": "package",
+    "package-extra-file": "package",
+    "cell-id-in-source": "cell-id",
+    "cell-id-in-release": "cell-id",
+}
+
+
+def test_every_kind_has_a_planted_leak():
+    assert set(PLANTS.values()) == set(KINDS)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", KINDS)
-def test_each_planted_leak_is_caught(clean_release, tmp_path, kind):
+@pytest.mark.parametrize("case", sorted(PLANTS))
+def test_each_planted_leak_is_caught(clean_release, tmp_path, case):
     root = copy_course(clean_release, tmp_path / "course")
-    _plant(root, kind)
+    _plant(root, case)
     findings = leak_check(root / "release" / A)
-    assert kind in kinds(findings), [str(f) for f in findings]
+    assert PLANTS[case] in kinds(findings), [str(f) for f in findings]
     for f in findings:
-        assert str(f).startswith(f"{(root / 'release' / A).as_posix()}/")
+        where = "source" if f.kind == "cell-id" and case == "cell-id-in-source" else "release"
+        assert str(f).startswith(f"{(root / where / A).as_posix()}/"), str(f)
         assert f.line >= 1
+
+
+@pytest.mark.slow
+def test_planted_leak_findings_say_what_and_where(clean_release, tmp_path):
+    """The lines an instructor reads: path:line, the kind, and where the secret comes from."""
+    root = copy_course(clean_release, tmp_path / "course")
+    for case in ("hidden-test-helper-lines", "archive-member-is-a-reference-file",
+                 "package-stale", "cell-id-in-source", "database-renamed"):
+        _plant(root, case)
+    rel = (root / "release" / A).as_posix()
+    lines = [str(f) for f in leak_check(root / "release" / A)]
+    util = (root / "release" / A / "cs231n" / "util.py").read_text().splitlines()
+    tol_line = util.index("TOL_AFFINE_HIDDEN = 3e-9") + 1
+    assert (f"{rel}/cs231n/util.py:{tol_line}: hidden-test: line of the hidden suite at "
+            f"grading_tests/{A}/test_layers.py:3: 'TOL_AFFINE_HIDDEN = 3e-9'") in lines, lines
+    assert any(line.startswith(f"{rel}/backup.zip:1: archive: member 'cs231n/layers.py' line 1: "
+                               f"solution-file: identical to the reference file solutions/{A}/")
+               for line in lines), lines
+    assert any(line.startswith(f"{rel}/cs231n/layers.py:1: package: stale: differs from the stub "
+                               "stage's output of ") and line.endswith(f"regenerate with `autograder "
+                                                                       f"release {A}`")
+               for line in lines), lines
+    assert any(line.startswith(f"{(root / 'source' / A).as_posix()}/nb.ipynb:")
+               and ": cell-id: cell 1 has no id" in line for line in lines), lines
+    assert f"{rel}/gradebook.bak:1: database: SQLite database or journal file (gradebook?) " \
+           "in the release" in lines, lines
+
+
+@pytest.mark.slow
+def test_binary_and_text_files_copied_from_source_are_not_leaks(clean_release, tmp_path):
+    """Files nbgrader copies from source/ unchanged (an image, requirements.txt)
+    are expected; the same bytes under a name source/ does not have are not."""
+    root = copy_course(clean_release, tmp_path / "course")
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    for folder in (root / "source" / A, root / "release" / A):
+        (folder / "figure.png").write_bytes(png)
+        (folder / "requirements.txt").write_text("numpy==2.4.6\nmatplotlib==3.11.2\n")
+    assert leak_check(root / "release" / A) == []
+    (root / "release" / A / "other.png").write_bytes(png)
+    (root / "release" / A / "figure.png").write_bytes(png + b"\x00")
+    assert {(Path(f.path).name, f.kind) for f in leak_check(root / "release" / A)} == {
+        ("other.png", "binary"), ("figure.png", "binary")}
 
 
 @pytest.mark.slow
@@ -262,6 +451,7 @@ def test_trivial_and_given_lines_are_not_secret(tmp_path):
     root = tmp_path
     pkg = root / "solutions" / A / "cs231n"
     pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
     (pkg / "m.py").write_text(textwrap.dedent('''\
         def f(x):
             N, D = x.shape
@@ -274,7 +464,7 @@ def test_trivial_and_given_lines_are_not_secret(tmp_path):
             return out, cache
         '''))
     rel = root / "release" / A
-    rel.mkdir(parents=True)
+    write_units(student_units(root / "solutions" / A), rel)
     (rel / "m.py").write_text("out = None\nN, D = x.shape\npass\nreturn out, cache\n")
     assert leak_check(rel) == []
     (rel / "m.py").write_text("y = 1\n    secret_total   =  x.sum(axis=0)\n")

@@ -196,6 +196,50 @@ def test_graded_cells_across_the_assignment():
     assert manual_points >= 5  # the inline questions, graded by hand, outside the 100
 
 
+PARTS_DOC = course_root() / "docs" / "assignment2-parts.md"
+_DOC_ROW = re.compile(r"^\| (\w+) \| `(\w+)` \| (\d+) \|", re.M)
+
+
+def _metadata_points(kind):
+    """``{notebook: {grade_id: points}}`` from the source notebooks' nbgrader
+    metadata: ``kind`` "auto" (autograder-test cells) or "manual" (answer cells)."""
+    test = _is_autograder_test if kind == "auto" else _is_manual_answer
+    return {name: {_nbgrader(c)["grade_id"]: _nbgrader(c)["points"]
+                   for c in _read(name).cells if test(c)} for name in NOTEBOOKS}
+
+
+def _doc_rows(section):
+    out = {}
+    for name, grade_id, points in _DOC_ROW.findall(section):
+        out.setdefault(name, {})[grade_id] = int(points)
+    return out
+
+
+def test_parts_doc_matches_the_notebooks_metadata():
+    """docs/assignment2-parts.md: its tables, per-notebook sums and totals are
+    those of the notebooks' nbgrader metadata, so the page cannot drift."""
+    text = PARTS_DOC.read_text(encoding="utf-8")
+    auto_md, _, manual_md = text.partition("\n## Manually graded inline questions")
+    auto, manual = _metadata_points("auto"), _metadata_points("manual")
+    assert _doc_rows(auto_md) == auto
+    assert _doc_rows(manual_md) == {k: v for k, v in manual.items() if v}
+
+    total = sum(sum(parts.values()) for parts in auto.values())
+    assert total == 100
+    assert re.search(r"^## Autograded parts \((\d+) points\)$", auto_md, re.M)[1] == str(total)
+    sentence = re.search(r"^Per notebook: (.*?) \(total (\d+)\)\.$", auto_md, re.M | re.S)
+    assert sentence, "the 'Per notebook: ... (total N).' sentence is missing"
+    per_notebook = {name: int(points) for name, points in
+                    re.findall(r"(\w+) (\d+)", sentence[1].replace("\n", " "))}
+    assert per_notebook == {name: sum(parts.values()) for name, parts in auto.items()}
+    assert int(sentence[2]) == total
+
+    manual_total = sum(sum(parts.values()) for parts in manual.values())
+    heading = re.search(r"^## Manually graded inline questions \((\d+) points, outside the (\d+)\)$",
+                        text, re.M)
+    assert heading and (int(heading[1]), int(heading[2])) == (manual_total, total)
+
+
 # --------------------------------------------------------------------------
 # setup_notebook()
 # --------------------------------------------------------------------------
@@ -496,6 +540,23 @@ def test_source_notebook_executes(name, tmp_path):
         assert {o.output_type for o in cell.outputs} == {"stream"}, (part, cell.outputs)
         checked.append(part)
     assert checked == list(EXPECTED_PARTS[name])
+    if name == "BatchNormalization":
+        _assert_alt_backward_timing(nb)
+
+
+# The alt-backward timing runs on arrays larger than the CPU cache, where each
+# call takes milliseconds and the number of passes over the data decides the time
+# (on the 100x500 arrays it used before, a call took ~0.1 ms of per-call
+# overhead and the cell showed 1.00x whatever the implementations).
+MIN_TIMED_MS = 1.0
+
+
+def _assert_alt_backward_timing(nb):
+    cell = next(c for c in nb.cells if c.get("id") == "test-bn-alt")
+    match = re.search(r"^speedup: (\d+\.\d+)x \(([\d.]+) ms vs ([\d.]+) ms\)$", _stream_text(cell), re.M)
+    assert match, "the alt-backward cell must print 'speedup: <x>x (<ms> ms vs <ms> ms)'"
+    print("\nbatchnorm_backward vs batchnorm_backward_alt, " + match[0])
+    assert min(float(match[2]), float(match[3])) >= MIN_TIMED_MS, match[0]
 
 
 @pytest.mark.slow

@@ -235,3 +235,67 @@ def test_real_assignment2_package_stubs_and_imports(tmp_path):
     stub_package(REAL, tmp_path / "cs231n")
     proc = _import_all(tmp_path)
     assert proc.returncode == 0, proc.stderr
+
+
+# --------------------------------------------------------------------------- a whole solutions/<a>/
+
+HELPERS = ('"""A top-level module of the assignment (not in a package)."""\n\n\n'
+           "def normalise(x):\n    # TODO: scale x to unit length.\n    ### BEGIN SOLUTION\n"
+           "    return x / abs(x)\n    ### END SOLUTION\n")
+
+
+def test_student_units_stub_packages_and_top_level_modules(tmp_path):
+    """Every .py under solutions/<a>/ is released as its stub: packages whole,
+    top-level modules too; other top-level files stay with the instructor."""
+    from autograder.stub import flat_tree, student_units, unit_differences, write_units
+
+    base = tmp_path / "solutions" / "a"
+    _write_package(base)
+    (base / "helpers.py").write_text(HELPERS)
+    (base / "NOTES.md").write_text("instructor notes: the answer is 42\n")
+    (base / "__pycache__").mkdir()
+    (base / "__pycache__" / "helpers.cpython-311.pyc").write_bytes(b"junk")
+    units = student_units(base)
+    assert [(u.name, u.is_package) for u in units] == [("cs231n", True), ("helpers.py", False)]
+    files = flat_tree(units)
+    assert sorted(files) == ["cs231n/__init__.py", "cs231n/classifiers/__init__.py",
+                             "cs231n/classifiers/net.py", "cs231n/data.txt", "cs231n/layers.py",
+                             "helpers.py"]
+    assert files["helpers.py"].decode() == HELPERS.replace(
+        "    ### BEGIN SOLUTION\n    return x / abs(x)\n    ### END SOLUTION\n",
+        '    raise NotImplementedError("normalise is not implemented yet (helpers.py)")\n')
+
+    dest = tmp_path / "release" / "a"
+    assert unit_differences(units, dest) == [("cs231n", "missing"), ("helpers.py", "missing")]
+    write_units(units, dest)
+    assert unit_differences(units, dest) == []
+    assert not (dest / "NOTES.md").exists()
+    (dest / "helpers.py").write_text("stale\n")
+    (dest / "cs231n" / "layers.py").write_text("stale\n")
+    (dest / "cs231n" / "old.py").write_text("x = 1\n")
+    (dest / "cs231n" / "data.txt").unlink()
+    assert unit_differences(units, dest) == [
+        ("cs231n/data.txt", "missing"), ("cs231n/layers.py", "differs"), ("cs231n/old.py", "extra"),
+        ("helpers.py", "differs")]
+    write_units(units, dest)
+    proc = subprocess.run([sys.executable, "-c", "import helpers\nhelpers.normalise(2)"],
+                          cwd=dest, capture_output=True, text=True, timeout=120)
+    assert "NotImplementedError: normalise is not implemented yet (helpers.py)" in proc.stderr
+
+
+def test_python_outside_a_package_is_an_error_not_skipped(tmp_path):
+    from autograder.stub import student_units
+
+    base = tmp_path / "solutions" / "a"
+    _write_package(base)
+    (base / "tools").mkdir()
+    (base / "tools" / "grade_me.py").write_text("def f():\n    ### BEGIN SOLUTION\n    return 1\n"
+                                                "    ### END SOLUTION\n")
+    with pytest.raises(StubError, match=r"tools/grade_me.py:1: tools/ has .py files but no "
+                                        r"__init__.py: it is not a package"):
+        student_units(base)
+    (base / "tools" / "__init__.py").write_text("")
+    assert [u.name for u in student_units(base)] == ["cs231n", "tools"]
+    (base / "helpers.py").write_text("def g():\n    x = 1  ### BEGIN SOLUTION\n")
+    with pytest.raises(StubError, match=r"helpers.py:2: solution marker must be on a line of its own"):
+        student_units(base)

@@ -25,11 +25,15 @@ def register(subparsers) -> None:
 
     q = subparsers.add_parser(
         "leak-check",
-        help="fail if solution code, hidden tests, outputs or compiled files reached a release",
+        help="fail if solution code, hidden tests, outputs or compiled files reached a release, "
+             "or its stubbed package is missing or stale",
         description="Check a generated release directory. Prints 'path:line: kind: message' "
-                    "for every finding and exits 1, or one OK line and exits 0. Reference, "
-                    "hidden tests and source default to <root>/{solutions,grading_tests,source}/<a> "
-                    "for a release at <root>/release/<a>.",
+                    "for every finding and exits 1, or one OK line and exits 0. Besides leaks "
+                    "(solution lines, hidden tests, compiled files, checkpoints, gradebooks and "
+                    "their journals, archives, unknown binaries, notebook outputs) it requires the "
+                    "stubbed package of solutions/<a>/ in the release, byte for byte, and an id "
+                    "on every source notebook cell. Reference, hidden tests and source default to "
+                    "<root>/{solutions,grading_tests,source}/<a> for a release at <root>/release/<a>.",
     )
     q.add_argument("release_dir", type=Path, help="e.g. release/assignment2")
     q.add_argument("--solutions", type=Path, default=None, help="reference directory solutions/<a>")
