@@ -21,6 +21,10 @@ labels). Passing a public check is a good sign, not a guarantee.
 
 ``PARTS`` maps each graded part to ``(notebook, points)``; ``run_all_checks()``
 runs every check and returns ``{part: passed}``.
+
+From a terminal in your assignment folder, ``python -m cs231n.checks`` runs
+every check in a separate process and prints one row a graded part (see
+``cs231n/check_runner.py``; ``-h`` lists the options).
 """
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ import numpy as np
 # --------------------------------------------------------------------------
 
 PARTS = {
-    # FullyConnectedNets.ipynb (36 points)
+    # FullyConnectedNets.ipynb (34 points)
     "affine_forward": ("FullyConnectedNets", 2),
     "affine_backward": ("FullyConnectedNets", 3),
     "relu_forward": ("FullyConnectedNets", 1),
@@ -1321,3 +1325,9 @@ def run_all_checks(parts=None):
 
 assert set(_CHECKS) == set(PARTS)
 assert sum(points for _, points in PARTS.values()) == 100
+
+
+if __name__ == "__main__":  # python -m cs231n.checks: every check, your code in a child process
+    from .check_runner import main
+
+    raise SystemExit(main())

@@ -20,7 +20,11 @@ import numpy as np
 
 
 def _get(d, key):
-    """Look ``key`` up under its str or its bytes spelling (Python 2 pickles)."""
+    """Look ``key`` up under its str or its bytes spelling.
+
+    The real batches, read with encoding="latin1", have str keys; a copy
+    re-saved from Python 3 after reading with encoding="bytes" has bytes keys.
+    """
     if key in d:
         return d[key]
     bkey = key.encode("latin1")
@@ -42,6 +46,10 @@ def load_CIFAR_batch(filename):
     - Y: Array of shape (N,) of int64 labels in 0..9.
     """
     with open(filename, "rb") as f:
+        # The files are Python 2 pickles: their strings, keys and the raw
+        # image bytes alike, are Python 2 str. latin1 maps each byte to one
+        # character (Python 3's default, ASCII, fails on the image bytes) and
+        # numpy turns such a str back into the array's bytes.
         datadict = pickle.load(f, encoding="latin1")
     X = np.asarray(_get(datadict, "data"))
     Y = np.asarray(_get(datadict, "labels"), dtype=np.int64)

@@ -1,14 +1,21 @@
 """im2col / col2im helpers for the fast convolution and pooling layers.
 
-Plain numpy, no compiled extension. The windows are built as *views* with
+Plain numpy, no compiled extension. Windows are *views* made with
 ``numpy.lib.stride_tricks.as_strided`` (no index arrays, no Python loop over
 output positions); the only copy is the one that lays the columns out for a
 BLAS matrix multiply. The inverse (col2im) sums overlapping windows with one
-strided slice-add per kernel offset (HH * WW adds), never per output position.
+vectorised slice-add per kernel offset (HH * WW adds), never per output
+position (``np.add.at`` would be far slower).
+
+The fast layers work channel-first: a padded batch is stored as
+``xp`` of shape (C, n, Hp, Wp), so that the columns of a whole batch come out
+as ONE (C*HH*WW, n*Ho*Wo) matrix whose rows follow ``w.reshape(F, C*HH*WW)``
+and whose gradient sums straight back into ``xp`` without a transpose.
 
 Shapes used throughout:
-  x:    (N, C, H, W)         input images
-  cols: (C*HH*WW, N*Ho*Wo)   one column per image and output position
+  x:    (N, C, H, W)          input images
+  xp:   (C, n, Hp, Wp)        zero-padded, channel-first (Hp = H + 2 pad)
+  cols: (C*HH*WW, n*Ho*Wo)    one column per image and output position
 """
 from __future__ import annotations
 
@@ -50,26 +57,119 @@ def pad_images(x, pad):
     return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
 
 
+def pad_channels_first(x, pad):
+    """Zero-padded, channel-first copy of x.
+
+    Inputs: x (n, C, H, W); pad >= 0.
+    Returns xp of shape (C, n, H + 2 pad, W + 2 pad), same dtype as x.
+    One pass: the transpose and the padding are a single copy.
+    """
+    n, C, H, W = x.shape
+    xp = np.zeros((C, n, H + 2 * pad, W + 2 * pad), dtype=x.dtype)
+    xp[:, :, pad:pad + H, pad:pad + W] = x.transpose(1, 0, 2, 3)
+    return xp
+
+
 def window_view(xp, HH, WW, stride, Ho, Wo):
     """Read-only view of all HH x WW windows of xp, no copy.
 
     Inputs:
-    - xp: array of shape (N, C, Hp, Wp) (already padded)
+    - xp: array of shape (A, B, Hp, Wp) (already padded), e.g. (N, C, ...)
+      or channel-first (C, N, ...)
     - HH, WW, stride: window size and step
     - Ho, Wo: number of window positions (see conv_output_size)
 
-    Returns a view v of shape (N, C, HH, WW, Ho, Wo) with
-    v[n, c, i, j, h, w] == xp[n, c, h * stride + i, w * stride + j].
-    Kernel offsets come before positions so that reshaping to
-    (N, C*HH*WW, Ho*Wo) gives the column matrix in the order of
-    w.reshape(F, C*HH*WW).
+    Returns a view v of shape (A, B, HH, WW, Ho, Wo) with
+    v[a, b, i, j, h, w] == xp[a, b, h * stride + i, w * stride + j].
     """
-    N, C = xp.shape[:2]
-    sN, sC, sH, sW = xp.strides
-    return as_strided(xp, shape=(N, C, HH, WW, Ho, Wo),
-                      strides=(sN, sC, sH, sW, sH * stride, sW * stride),
+    A, B = xp.shape[:2]
+    sA, sB, sH, sW = xp.strides
+    return as_strided(xp, shape=(A, B, HH, WW, Ho, Wo),
+                      strides=(sA, sB, sH, sW, sH * stride, sW * stride),
                       writeable=False)
 
+
+def im2col_cf(xp, HH, WW, stride, Ho, Wo):
+    """Exact column matrix of a channel-first padded batch.
+
+    Inputs: xp (C, n, Hp, Wp); kernel HH x WW; stride; Ho, Wo output size.
+    Returns cols (C*HH*WW, n*Ho*Wo), C-contiguous:
+    cols[(c, i, j), (m, h, w)] = xp[c, m, h*stride + i, w*stride + j].
+    """
+    C, n = xp.shape[:2]
+    view = window_view(xp, HH, WW, stride, Ho, Wo)        # (C, n, HH, WW, Ho, Wo)
+    # The one copy; (Ho, Wo) stay innermost so whole image rows are copied.
+    return view.transpose(0, 2, 3, 1, 4, 5).reshape(C * HH * WW, n * Ho * Wo)
+
+
+def col2im_cf(cols, xp_shape, HH, WW, stride, Ho, Wo):
+    """Adjoint of im2col_cf: sum every column entry back where it was read.
+
+    Inputs: cols (C*HH*WW, n*Ho*Wo) in im2col_cf's order; xp_shape (C, n, Hp, Wp).
+    Returns dxp of shape xp_shape, same dtype as cols.
+    """
+    C, n, Hp, Wp = xp_shape
+    cols = cols.reshape(C, HH, WW, n, Ho, Wo)
+    dxp = np.zeros(xp_shape, dtype=cols.dtype)
+    h_end, w_end = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
+    # Overlapping windows must accumulate: one strided add per kernel offset.
+    for i in range(HH):
+        for j in range(WW):
+            dxp[:, :, i:i + h_end:stride, j:j + w_end:stride] += cols[:, i, j]
+    return dxp
+
+
+# ---------------------------------------------------------------------------
+# Stride 1: "flat" columns. With xp flattened to (C, n*Hp*Wp), the window
+# entry (i, j) of every output position q is xp_flat[c, q + i*Wp + j], so the
+# rows of the column matrix are plain shifted slices: copies and adds run over
+# long contiguous rows instead of short image rows. The price: columns exist
+# for every padded position q, including the (Hp*Wp - Ho*Wo) per image that
+# are not outputs; callers give those zero weight.
+# ---------------------------------------------------------------------------
+
+def flat_length(n, Hp, Wp, HH, WW):
+    """Number of flat columns: the last valid output sits at this index - 1."""
+    return n * Hp * Wp - (HH - 1) * Wp - (WW - 1)
+
+
+def im2col_flat(xp, HH, WW):
+    """Flat (stride-1) column matrix of a channel-first padded batch.
+
+    Inputs: xp (C, n, Hp, Wp); kernel HH x WW.
+    Returns cols (C*HH*WW, Lq) with Lq = flat_length(n, Hp, Wp, HH, WW) and
+    cols[(c, i, j), q] = xp.reshape(C, -1)[c, q + i*Wp + j]. Column
+    q = m*Hp*Wp + h*Wp + w is output (h, w) of image m when h < Ho, w < Wo.
+    """
+    xp = np.ascontiguousarray(xp)                         # the strides below assume it
+    C, n, Hp, Wp = xp.shape
+    Lq = flat_length(n, Hp, Wp, HH, WW)
+    e = xp.itemsize
+    view = as_strided(xp, shape=(C, HH, WW, Lq),
+                      strides=(xp.strides[0], Wp * e, e, e), writeable=False)
+    return view.reshape(C * HH * WW, Lq)                   # copies
+
+
+def col2im_flat(cols, xp_shape, HH, WW):
+    """Adjoint of im2col_flat: sum the shifted rows back into (C, n, Hp, Wp).
+
+    Inputs: cols (C*HH*WW, Lq) in im2col_flat's order; xp_shape (C, n, Hp, Wp).
+    Returns dxp of shape xp_shape, same dtype as cols.
+    """
+    C, n, Hp, Wp = xp_shape
+    Lq = cols.shape[1]
+    cols = cols.reshape(C, HH, WW, Lq)
+    dxp = np.zeros((C, n * Hp * Wp), dtype=cols.dtype)
+    for i in range(HH):
+        for j in range(WW):
+            shift = i * Wp + j
+            dxp[:, shift:shift + Lq] += cols[:, i, j]
+    return dxp.reshape(xp_shape)
+
+
+# ---------------------------------------------------------------------------
+# Whole-batch columns in (N, C, H, W) terms, for readers and tests.
+# ---------------------------------------------------------------------------
 
 def im2col_strided(x, HH, WW, pad, stride):
     """Column matrix of every convolution window of x.
@@ -79,17 +179,12 @@ def im2col_strided(x, HH, WW, pad, stride):
     - HH, WW: kernel size; pad, stride: as in conv_param
 
     Returns cols of shape (C*HH*WW, N*Ho*Wo), C-contiguous, same dtype as x:
-    cols[(c, i, j), (n, h, w)] = x_padded[n, c, h*stride + i, w*stride + j].
-    Rows follow w.reshape(F, C*HH*WW), so the whole batch is ONE gemm
-    (w.reshape(F, -1) @ cols); one large BLAS call stays fast even when the
-    BLAS threads share the CPU with other work, unlike one call per image.
+    cols[(c, i, j), (n, h, w)] = x_padded[n, c, h*stride + i, w*stride + j],
+    so that the convolution of the whole batch is w.reshape(F, -1) @ cols.
     """
     N, C, H, W = x.shape
     Ho, Wo = conv_output_size(H, W, HH, WW, pad, stride)
-    view = window_view(pad_images(x, pad), HH, WW, stride, Ho, Wo)
-    # The one copy of the forward pass; (Ho, Wo) stay innermost so it copies
-    # image rows, not single elements.
-    return view.transpose(1, 2, 3, 0, 4, 5).reshape(C * HH * WW, N * Ho * Wo)
+    return im2col_cf(pad_channels_first(x, pad), HH, WW, stride, Ho, Wo)
 
 
 def col2im_strided(cols, x_shape, HH, WW, pad, stride):
@@ -104,24 +199,10 @@ def col2im_strided(cols, x_shape, HH, WW, pad, stride):
     """
     N, C, H, W = x_shape
     Ho, Wo = conv_output_size(H, W, HH, WW, pad, stride)
-    return _col2im(cols.reshape(C, HH, WW, N, Ho, Wo), x_shape, pad, stride)
-
-
-def _col2im(cols, x_shape, pad, stride):
-    """cols: any (C, HH, WW, N, Ho, Wo) array (views welcome) -> dx (N, C, H, W)."""
-    N, C, H, W = x_shape
-    _, HH, WW, _, Ho, Wo = cols.shape
-    # Accumulate in (C, N, ...) order, matching cols, so every add below
-    # streams through memory; one transpose copy at the end.
-    dxp = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=cols.dtype)
-    # Overlapping windows must accumulate: one vectorised strided add per
-    # kernel offset (HH*WW of them) instead of a loop over output positions.
-    h_end, w_end = stride * (Ho - 1) + 1, stride * (Wo - 1) + 1
-    for i in range(HH):
-        for j in range(WW):
-            dxp[:, :, i:i + h_end:stride, j:j + w_end:stride] += cols[:, i, j]
-    dx = dxp[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3)
-    return np.ascontiguousarray(dx)
+    xp_shape = (C, N, H + 2 * pad, W + 2 * pad)
+    dxp = col2im_cf(cols, xp_shape, HH, WW, stride, Ho, Wo)
+    return np.ascontiguousarray(
+        dxp[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3))
 
 
 # ---------------------------------------------------------------------------
@@ -160,7 +241,7 @@ def im2col_indices(x, field_height, field_width, padding=1, stride=1):
     N, C, H, W = x.shape
     Ho, Wo = conv_output_size(H, W, field_height, field_width, padding, stride)
     view = window_view(pad_images(x, padding), field_height, field_width,
-                       stride, Ho, Wo)
+                       stride, Ho, Wo)                    # (N, C, fh, fw, Ho, Wo)
     return view.transpose(1, 2, 3, 4, 5, 0).reshape(
         C * field_height * field_width, Ho * Wo * N)
 
@@ -174,5 +255,7 @@ def col2im_indices(cols, x_shape, field_height=3, field_width=3, padding=1,
     """
     N, C, H, W = x_shape
     Ho, Wo = conv_output_size(H, W, field_height, field_width, padding, stride)
-    cols = cols.reshape(C, field_height, field_width, Ho, Wo, N)
-    return _col2im(cols.transpose(0, 1, 2, 5, 3, 4), x_shape, padding, stride)
+    # Reorder the columns to im2col_cf's (n, h, w) order, then reuse its adjoint.
+    cols = cols.reshape(C * field_height * field_width, Ho, Wo, N)
+    cols = cols.transpose(0, 3, 1, 2).reshape(C * field_height * field_width, -1)
+    return col2im_strided(cols, x_shape, field_height, field_width, padding, stride)

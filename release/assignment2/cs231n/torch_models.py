@@ -211,16 +211,29 @@ def train_model(model, optimizer, X_train, y_train, epochs=1, batch_size=64, see
 def build_best_model(in_channels, num_classes):
     """
     Your own model, and the optimizer to train it, for 8x8 images such as the
-    digits (any architecture built from torch.nn).
+    digits.
 
-    It is graded by training it with
+    The grader does not run your code for this part: it rebuilds your model
+    from its description and trains it itself. So build the model as an
+    nn.Sequential (nested nn.Sequential allowed) of these torch.nn layers:
+
+        Conv2d, Linear, BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm,
+        ReLU, LeakyReLU, ELU, GELU, SiLU, Tanh, Sigmoid, Identity, Flatten,
+        Dropout, Dropout2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
+        AdaptiveMaxPool2d, Softmax, LogSoftmax
+
+    with at most 2,000,000 parameters, and use one of the optimizers
+    torch.optim.SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam
+    or RAdam (any settings; parameter groups are allowed). The grader takes
+    the layers with their settings, the initial weights (return the model
+    untrained) and the optimizer's settings, trains the model with
 
         train_model(model, optimizer, X_train, y_train, epochs=10,
                     batch_size=64, seed=0)
 
-    on the digits training set and measuring check_accuracy on the digits
-    validation set: aim for at least 95%, in under 20 seconds of training
-    on two CPU cores.
+    on the digits training set and measures check_accuracy on held-out
+    digits: aim for at least 95% on the validation set, in under 20 seconds
+    of training on two CPU cores.
 
     Inputs:
     - in_channels: C, the number of input channels (1 for the digits).
@@ -233,9 +246,9 @@ def build_best_model(in_channels, num_classes):
     """
     model = None
     optimizer = None
-    # TODO: Build a model with nn.Sequential (or your own nn.Module) and an
-    # optimizer for it. Convolutions, batch normalization, pooling and dropout
-    # are all available in torch.nn; torch.optim has SGD (with momentum and
+    # TODO: Build the model as an nn.Sequential of the layers listed above
+    # and an optimizer for it. Convolutions, batch normalization, pooling and
+    # dropout are all in the list; torch.optim has SGD (with momentum and
     # Nesterov), Adam, RMSprop, ...
     raise NotImplementedError("build_best_model is not implemented yet (cs231n/torch_models.py)")
     return model, optimizer

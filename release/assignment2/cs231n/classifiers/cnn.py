@@ -1,4 +1,11 @@
-from builtins import object
+"""ThreeLayerConvNet: conv - relu - 2x2 max pool - affine - relu - affine -
+softmax, built from the fast layers in ``cs231n.fast_layers`` and the
+sandwich layers in ``cs231n.layer_utils``.
+
+Inputs are minibatches X of shape (N, C, H, W); ``loss(X)`` returns class
+scores of shape (N, num_classes) and ``loss(X, y)`` returns the loss and a
+dict of gradients, one per parameter.
+"""
 import numpy as np
 
 from ..layers import *
@@ -6,7 +13,7 @@ from ..fast_layers import *
 from ..layer_utils import *
 
 
-class ThreeLayerConvNet(object):
+class ThreeLayerConvNet:
     """
     A three-layer convolutional network with the following architecture:
 
@@ -84,6 +91,7 @@ class ThreeLayerConvNet(object):
         - grads: Dictionary with the same keys as self.params, mapping parameter
           names to gradients of the loss with respect to those parameters.
         """
+        X = X.astype(self.dtype)
         W1, b1 = self.params['W1'], self.params['b1']
         W2, b2 = self.params['W2'], self.params['b2']
         W3, b3 = self.params['W3'], self.params['b3']

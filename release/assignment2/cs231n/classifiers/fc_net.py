@@ -1,12 +1,18 @@
-from builtins import range
-from builtins import object
+"""FullyConnectedNet: a fully connected network of any depth, with optional
+batch/layer normalization and dropout, built from the layers in
+``cs231n.layers`` and the sandwich layers in ``cs231n.layer_utils``.
+
+Inputs are minibatches X of shape (N, d_1, ..., d_k), flattened to (N, D);
+``loss(X)`` returns class scores of shape (N, num_classes) and
+``loss(X, y)`` returns the loss and a dict of gradients, one per parameter.
+"""
 import numpy as np
 
 from ..layers import *
 from ..layer_utils import *
 
 
-class FullyConnectedNet(object):
+class FullyConnectedNet:
     """
     A fully-connected neural network with an arbitrary number of hidden layers,
     ReLU nonlinearities, and a softmax loss function. This will also implement
