@@ -7,12 +7,18 @@ file). Many are the real student mistakes of the course notes in
 root in batch norm, ``eps`` inside the square root in RMSProp, Adam without
 bias correction, ``keepdims=True`` gradients, momentum written as ``x += v``,
 max-pool backward routing to every tie, the (N, C, H, W) -> (N*H*W, C) reshape
-without a transpose ...).
+without a transpose, ``dx = dout; dx[x <= 0] = 0`` ...).
 
-``fails``: parts (grade_ids) that must lose points.
-``may_fail``: parts that depend on the mutated function through the student's
-own code (e.g. a network that calls a broken layer) and so may lose points too.
-Every other part graded by the modules that run must keep full points.
+A mutant is judged test by test (hidden test names without ``test_``):
+
+``fails``       the tests that name the bug: every one of them must fail.
+``dependents``  other tests that may fail, and the only ones: tests that run the
+                mutated function through the student's OTHER code (the forward
+                pass that makes a backward test's cache, the affine_norm_relu
+                sandwich, the networks, training). They must be a subset of
+                ``USERS[function]``, the tests that can reach the function that
+                way, so each listed dependent is justified by the call graph.
+Every other test graded by the modules that run must pass.
 
 Which hidden modules grade a mutant (``FILE_MODULES``): the module for the
 mutated file and the modules of the files that import it. Modules that never
@@ -51,21 +57,81 @@ FILE_MODULES: dict[str, list[str]] = {
     "torch_models.py": ["test_torch_models.py"],
 }
 
-# Parts that call a function through the student's own code.
-_BN = {"affine_norm_relu", "fc_net_normalization", "spatial_batchnorm_forward",
-       "spatial_batchnorm_backward"}
-_NETS = {"fc_net", "fc_net_normalization", "fc_net_dropout", "affine_norm_relu",
-         "three_layer_convnet", "fc_net_accuracy", "convnet_accuracy"}
-_ACC = {"fc_net_accuracy", "convnet_accuracy"}
+# ---------------------------------------------------------------------------
+# Who calls what: the hidden tests that reach a student function through other
+# student code. A bug in the function may fail these tests too.
+# ---------------------------------------------------------------------------
+
+_SANDWICH = {"affine_norm_relu_forward", "affine_norm_relu_forward_test_mode",
+             "affine_norm_relu_backward", "affine_norm_relu_backward_numeric"}
+_FC = {"fc_net_loss_and_grads", "fc_net_scores", "fc_net_numeric"}
+_FC_NORM = {"fc_net_normalization_loss_and_grads", "fc_net_normalization_numeric",
+            "fc_net_batchnorm_running_statistics"}
+_FC_DROPOUT = {"fc_net_dropout_test_mode", "fc_net_dropout_keep_all",
+               "fc_net_dropout_train_mode", "fc_net_dropout_gradients"}
+_CNN = {"three_layer_convnet_loss_and_grads", "three_layer_convnet_scores",
+        "three_layer_convnet_numeric"}
+_ACCURACY = {"fc_net_accuracy", "convnet_accuracy"}
+_NETS = _SANDWICH | _FC | _FC_NORM | _FC_DROPOUT | _CNN | _ACCURACY
+
+
+def _backward_tests(name: str) -> set[str]:
+    """The tests of a backward function: they get their cache from the student's forward."""
+    return {f"{name}_vs_reference", f"{name}_numeric", f"{name}_keeps_inputs"}
+
+
+USERS: dict[str, set[str]] = {
+    "affine_forward": _NETS | _backward_tests("affine_backward"),
+    "affine_backward": _NETS,
+    "relu_forward": _NETS | _backward_tests("relu_backward"),
+    "relu_backward": _NETS,
+    "softmax_loss": _FC | _FC_NORM | _FC_DROPOUT | _CNN | _ACCURACY,
+    "svm_loss": set(),
+    # spatial batch norm calls batchnorm_forward and batchnorm_backward_alt
+    "batchnorm_forward": (_SANDWICH | _FC_NORM | _backward_tests("batchnorm_backward")
+                          | _backward_tests("batchnorm_backward_alt")
+                          | {"spatial_batchnorm_forward_train",
+                             "spatial_batchnorm_forward_running_stats",
+                             "spatial_batchnorm_forward_keeps_inputs"}
+                          | _backward_tests("spatial_batchnorm_backward")),
+    "batchnorm_backward": _SANDWICH | _FC_NORM,
+    "batchnorm_backward_alt": _backward_tests("spatial_batchnorm_backward"),
+    "layernorm_forward": _SANDWICH | _FC_NORM | _backward_tests("layernorm_backward"),
+    "layernorm_backward": _SANDWICH | _FC_NORM,
+    "dropout_forward": _FC_DROPOUT | _backward_tests("dropout_backward")
+    | {"dropout_backward_uses_forward_mask", "dropout_backward_test_mode"},
+    "dropout_backward": _FC_DROPOUT,
+    "conv_forward_naive": _backward_tests("conv_backward"),
+    "conv_backward_naive": set(),
+    "max_pool_forward_naive": _backward_tests("max_pool_backward")
+    | {"max_pool_backward_ties"},
+    "max_pool_backward_naive": set(),
+    "spatial_batchnorm_forward": _backward_tests("spatial_batchnorm_backward"),
+    "spatial_batchnorm_backward": set(),
+    "spatial_groupnorm_forward": _backward_tests("spatial_groupnorm_backward"),
+    "spatial_groupnorm_backward": set(),
+    # the accuracy tests train with the Solver and update_rule='adam'
+    "sgd_momentum": set(), "nesterov_momentum": set(), "adagrad": set(), "rmsprop": set(),
+    "adam": _ACCURACY,
+    "affine_norm_relu": _FC_NORM,
+    # the same class, built with normalization or dropout, and trained
+    "FullyConnectedNet": _FC_NORM | _FC_DROPOUT | {"fc_net_accuracy"},
+    "ThreeLayerConvNet": {"convnet_accuracy"},
+    "flatten": {"two_layer_fc_forward", "three_layer_convnet_forward"},
+    "TwoLayerFC": set(),
+    "ThreeLayerConvNet (torch)": set(),
+    "train_model": set(),
+}
 
 
 @dataclass(frozen=True)
 class Mutant:
     name: str
     file: str                                   # relative to the cs231n package
+    function: str                               # the student function it breaks (a USERS key)
     edits: tuple[tuple[str, str], ...]          # (old, new): old occurs exactly once
-    fails: frozenset[str]
-    may_fail: frozenset[str] = field(default_factory=frozenset)
+    fails: frozenset[str]                       # hidden tests that must fail
+    dependents: frozenset[str] = field(default_factory=frozenset)  # may fail (see USERS)
     note: str = ""
 
     @property
@@ -73,226 +139,404 @@ class Mutant:
         return FILE_MODULES[self.file]
 
 
-def M(name, file, old, new=None, *, fails, may_fail=(), note="", edits=None):
+def M(name, file, function, old=None, new=None, *, fails, dependents=(), note="", edits=None):
     edits = tuple(edits) if edits is not None else ((old, new),)
-    return Mutant(name, file, edits, frozenset(fails), frozenset(may_fail) - frozenset(fails), note)
+    return Mutant(name, file, function, edits, frozenset(fails), frozenset(dependents), note)
 
 
 MUTANTS: list[Mutant] = [
-    # ------------------------------------------------------------------ layers.py: affine / relu
-    M("affine_forward_no_bias", "layers.py",
-      "out = x.reshape(x.shape[0], -1).dot(w) + b", "out = x.reshape(x.shape[0], -1).dot(w)",
-      fails={"affine_forward"}, may_fail=_NETS),
-    M("affine_backward_missing_reshape", "layers.py",
-      "dx = dout.dot(w.T).reshape(x.shape)", "dx = dout.dot(w.T)",
-      fails={"affine_backward"}, may_fail=_NETS,
+    # ------------------------------------------ layers.py: affine / relu
+    M('affine_forward_no_bias', 'layers.py', 'affine_forward',
+      'out = x.reshape(x.shape[0], -1).dot(w) + b',
+      'out = x.reshape(x.shape[0], -1).dot(w)',
+      fails={'affine_forward_keeps_inputs', 'affine_forward_values'},
+      dependents={'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric',
+                  'affine_norm_relu_forward', 'affine_norm_relu_forward_test_mode',
+                  'fc_net_batchnorm_running_statistics', 'fc_net_dropout_gradients',
+                  'fc_net_dropout_keep_all', 'fc_net_dropout_test_mode',
+                  'fc_net_loss_and_grads', 'fc_net_normalization_loss_and_grads',
+                  'fc_net_normalization_numeric', 'fc_net_numeric', 'fc_net_scores',
+                  'three_layer_convnet_loss_and_grads', 'three_layer_convnet_numeric',
+                  'three_layer_convnet_scores'},
+    ),
+    M('affine_backward_missing_reshape', 'layers.py', 'affine_backward',
+      'dx = dout.dot(w.T).reshape(x.shape)',
+      'dx = dout.dot(w.T)',
+      fails={'affine_backward_keeps_inputs', 'affine_backward_numeric',
+             'affine_backward_vs_reference'},
+      dependents={'affine_norm_relu_backward', 'convnet_accuracy',
+                  'three_layer_convnet_loss_and_grads', 'three_layer_convnet_numeric'},
       note="dx comes back (N, D) instead of x's shape"),
-    M("affine_backward_db_mean", "layers.py",
-      "db = np.sum(dout, axis=0)\n    ### END SOLUTION\n    return dx, dw, db",
-      "db = np.mean(dout, axis=0)\n    ### END SOLUTION\n    return dx, dw, db",
-      fails={"affine_backward"}, may_fail=_NETS),
-    M("relu_forward_leaky", "layers.py",
-      "out = np.maximum(0, x)", "out = np.maximum(0.01 * x, x)",
-      fails={"relu_forward"}, may_fail=_NETS),
-    M("relu_backward_relu_of_dout", "layers.py",
-      "dx = dout * (x > 0)", "dx = np.maximum(dout, 0) * (x > 0)",
-      fails={"relu_backward"}, may_fail=_NETS,
-      note="non-equivalent (using out instead of x would be equivalent)"),
-    # ------------------------------------------------------------------ losses
-    M("softmax_no_max_shift", "layers.py",
-      "shifted_logits = x - np.max(x, axis=1, keepdims=True)", "shifted_logits = x",
-      fails={"softmax_loss"}, may_fail=_NETS,
-      note="only large scores overflow: caught by the stability case"),
-    M("softmax_inplace_shift", "layers.py",
-      "shifted_logits = x - np.max(x, axis=1, keepdims=True)",
-      "x -= np.max(x, axis=1, keepdims=True)\n    shifted_logits = x",
-      fails={"softmax_loss"}, may_fail=_NETS, note="modifies the caller's scores"),
-    M("softmax_loss_not_averaged", "layers.py",
-      "loss = -np.sum(log_probs[rows, y]) / N", "loss = -np.sum(log_probs[rows, y])",
-      fails={"softmax_loss"}, may_fail=_NETS),
-    M("svm_counts_correct_class", "layers.py",
-      "    margins[rows, y] = 0\n", "",
-      fails={"svm_loss"}),
-    # ------------------------------------------------------------------ batch norm
-    M("batchnorm_eps_outside_sqrt", "layers.py",
-      "std = np.sqrt(sample_var + eps)", "std = np.sqrt(sample_var) + eps",
-      fails={"batchnorm_forward"},
-      may_fail=_BN | {"batchnorm_backward", "batchnorm_backward_alt"},
-      note="course notes: x_std = (x - mean) / (np.sqrt(var) + eps)"),
-    M("batchnorm_running_stats_not_updated", "layers.py",
-      "        running_mean = momentum * running_mean + (1 - momentum) * sample_mean\n"
-      "        running_var = momentum * running_var + (1 - momentum) * sample_var\n", "",
-      fails={"batchnorm_forward"}, may_fail=_BN | {"fc_net_accuracy"}),
-    M("batchnorm_momentum_swapped", "layers.py",
-      "        running_mean = momentum * running_mean + (1 - momentum) * sample_mean\n",
-      "        running_mean = (1 - momentum) * running_mean + momentum * sample_mean\n",
-      fails={"batchnorm_forward"}, may_fail=_BN),
-    M("batchnorm_test_mode_batch_stats", "layers.py",
-      "x_hat = (x - running_mean) / np.sqrt(running_var + eps)",
-      "x_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)",
-      fails={"batchnorm_forward"}, may_fail=_BN),
-    M("batchnorm_backward_missing_mean_term", "layers.py",
-      "dx = dx_centered + dmean / N", "dx = dx_centered",
-      fails={"batchnorm_backward"}, may_fail={"affine_norm_relu", "fc_net_normalization"}),
-    M("batchnorm_backward_dgamma_keepdims", "layers.py",
-      "    dgamma = np.sum(dout * x_hat, axis=0)\n    dx_hat = dout * gamma\n    # x_hat",
-      "    dgamma = np.sum(dout * x_hat, axis=0, keepdims=True)\n    dx_hat = dout * gamma\n"
-      "    # x_hat",
-      fails={"batchnorm_backward"}, may_fail={"affine_norm_relu", "fc_net_normalization"},
-      note="course notes: keepdims=True gives dgamma of shape (1, D)"),
-    M("batchnorm_backward_alt_sign", "layers.py",
-      "N * dx_hat - np.sum(dx_hat, axis=0) - x_hat * np.sum(dx_hat * x_hat, axis=0)",
-      "N * dx_hat - np.sum(dx_hat, axis=0) + x_hat * np.sum(dx_hat * x_hat, axis=0)",
-      fails={"batchnorm_backward_alt"}, may_fail={"spatial_batchnorm_backward"}),
-    # ------------------------------------------------------------------ layer norm
-    M("layernorm_over_batch_axis", "layers.py",
-      "    mean = x.mean(axis=1, keepdims=True)\n    var = x.var(axis=1, keepdims=True)",
-      "    mean = x.mean(axis=0, keepdims=True)\n    var = x.var(axis=0, keepdims=True)",
-      fails={"layernorm_forward"},
-      may_fail={"layernorm_backward", "affine_norm_relu", "fc_net_normalization"}),
-    M("layernorm_backward_batch_axis", "layers.py",
-      "        - np.sum(dx_hat, axis=1, keepdims=True)\n",
-      "        - np.sum(dx_hat, axis=0, keepdims=True)\n",
-      fails={"layernorm_backward"}, may_fail={"affine_norm_relu", "fc_net_normalization"}),
-    # ------------------------------------------------------------------ dropout
-    M("dropout_not_inverted", "layers.py",
-      "mask = (np.random.rand(*x.shape) < p) / p", "mask = (np.random.rand(*x.shape) < p)",
-      fails={"dropout_forward"}, may_fail={"fc_net_dropout"},
-      note="course notes: vanilla dropout without the 1/p"),
-    M("dropout_p_is_drop_probability", "layers.py",
-      "mask = (np.random.rand(*x.shape) < p) / p",
-      "mask = (np.random.rand(*x.shape) >= p) / (1 - p)",
-      fails={"dropout_forward"}, may_fail={"fc_net_dropout"}),
-    M("dropout_backward_fresh_mask", "layers.py",
-      "        dx = dout * mask\n",
+    M('affine_backward_db_mean', 'layers.py', 'affine_backward',
+      'db = np.sum(dout, axis=0)\n    ### END SOLUTION\n    return dx, dw, db',
+      'db = np.mean(dout, axis=0)\n    ### END SOLUTION\n    return dx, dw, db',
+      fails={'affine_backward_keeps_inputs', 'affine_backward_numeric',
+             'affine_backward_vs_reference'},
+      dependents={'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric',
+                  'fc_net_dropout_gradients', 'fc_net_dropout_keep_all',
+                  'fc_net_loss_and_grads', 'fc_net_normalization_loss_and_grads',
+                  'fc_net_normalization_numeric', 'fc_net_numeric',
+                  'three_layer_convnet_loss_and_grads', 'three_layer_convnet_numeric'},
+    ),
+    M('relu_forward_leaky', 'layers.py', 'relu_forward',
+      'out = np.maximum(0, x)',
+      'out = np.maximum(0.01 * x, x)',
+      fails={'relu_forward_dtype_and_inputs', 'relu_forward_values'},
+      dependents={'affine_norm_relu_forward', 'affine_norm_relu_forward_test_mode',
+                  'fc_net_batchnorm_running_statistics', 'fc_net_dropout_gradients',
+                  'fc_net_dropout_keep_all', 'fc_net_dropout_test_mode',
+                  'fc_net_loss_and_grads', 'fc_net_normalization_loss_and_grads',
+                  'fc_net_normalization_numeric', 'fc_net_numeric', 'fc_net_scores',
+                  'three_layer_convnet_loss_and_grads', 'three_layer_convnet_numeric',
+                  'three_layer_convnet_scores'},
+    ),
+    M('relu_backward_relu_of_dout', 'layers.py', 'relu_backward',
+      'dx = dout * (x > 0)',
+      'dx = np.maximum(dout, 0) * (x > 0)',
+      fails={'relu_backward_keeps_inputs', 'relu_backward_numeric',
+             'relu_backward_vs_reference'},
+      dependents={'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric',
+                  'convnet_accuracy', 'fc_net_accuracy', 'fc_net_dropout_gradients',
+                  'fc_net_dropout_keep_all', 'fc_net_loss_and_grads',
+                  'fc_net_normalization_loss_and_grads', 'fc_net_normalization_numeric',
+                  'fc_net_numeric', 'three_layer_convnet_loss_and_grads',
+                  'three_layer_convnet_numeric'},
+      note='non-equivalent (using out instead of x would be equivalent)'),
+    # ------------------------------------------------------------ losses
+    M('softmax_no_max_shift', 'layers.py', 'softmax_loss',
+      'shifted_logits = x - np.max(x, axis=1, keepdims=True)',
+      'shifted_logits = x',
+      fails={'softmax_loss_large_scores'},
+      note='only large scores overflow: caught by the stability case'),
+    M('softmax_inplace_shift', 'layers.py', 'softmax_loss',
+      'shifted_logits = x - np.max(x, axis=1, keepdims=True)',
+      'x -= np.max(x, axis=1, keepdims=True)\n    shifted_logits = x',
+      fails={'softmax_loss_keeps_inputs'},
+      note="modifies the caller's scores"),
+    M('softmax_loss_not_averaged', 'layers.py', 'softmax_loss',
+      'loss = -np.sum(log_probs[rows, y]) / N',
+      'loss = -np.sum(log_probs[rows, y])',
+      fails={'softmax_loss_keeps_inputs', 'softmax_loss_large_scores',
+             'softmax_loss_vs_reference'},
+      dependents={'fc_net_dropout_gradients', 'fc_net_dropout_keep_all',
+                  'fc_net_dropout_train_mode', 'fc_net_loss_and_grads',
+                  'fc_net_normalization_loss_and_grads', 'three_layer_convnet_loss_and_grads'},
+    ),
+    M('svm_counts_correct_class', 'layers.py', 'svm_loss',
+      '    margins[rows, y] = 0\n',
+      '',
+      fails={'svm_loss_keeps_inputs', 'svm_loss_vs_reference'},
+    ),
+    # -------------------------------------------------------- batch norm
+    M('batchnorm_eps_outside_sqrt', 'layers.py', 'batchnorm_forward',
+      'std = np.sqrt(sample_var + eps)',
+      'std = np.sqrt(sample_var) + eps',
+      fails={'batchnorm_forward_keeps_inputs', 'batchnorm_forward_train_values'},
+      dependents={'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric',
+                  'affine_norm_relu_forward', 'batchnorm_backward_alt_keeps_inputs',
+                  'batchnorm_backward_alt_numeric', 'batchnorm_backward_alt_vs_reference',
+                  'batchnorm_backward_keeps_inputs', 'batchnorm_backward_numeric',
+                  'batchnorm_backward_vs_reference', 'fc_net_batchnorm_running_statistics',
+                  'fc_net_normalization_loss_and_grads', 'fc_net_normalization_numeric',
+                  'spatial_batchnorm_backward_keeps_inputs',
+                  'spatial_batchnorm_backward_numeric',
+                  'spatial_batchnorm_backward_vs_reference',
+                  'spatial_batchnorm_forward_keeps_inputs', 'spatial_batchnorm_forward_train'},
+      note='course notes: x_std = (x - mean) / (np.sqrt(var) + eps)'),
+    M('batchnorm_running_stats_not_updated', 'layers.py', 'batchnorm_forward',
+      '        running_mean = momentum * running_mean + (1 - momentum) * sample_mean\n        running_var = momentum * running_var + (1 - momentum) * sample_var\n',
+      '',
+      fails={'batchnorm_forward_running_statistics'},
+      dependents={'fc_net_batchnorm_running_statistics',
+                  'spatial_batchnorm_forward_running_stats'},
+    ),
+    M('batchnorm_momentum_swapped', 'layers.py', 'batchnorm_forward',
+      '        running_mean = momentum * running_mean + (1 - momentum) * sample_mean\n',
+      '        running_mean = (1 - momentum) * running_mean + momentum * sample_mean\n',
+      fails={'batchnorm_forward_running_statistics'},
+      dependents={'fc_net_batchnorm_running_statistics',
+                  'spatial_batchnorm_forward_running_stats'},
+    ),
+    M('batchnorm_test_mode_batch_stats', 'layers.py', 'batchnorm_forward',
+      'x_hat = (x - running_mean) / np.sqrt(running_var + eps)',
+      'x_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)',
+      fails={'batchnorm_forward_keeps_inputs', 'batchnorm_forward_running_statistics',
+             'batchnorm_forward_test_mode'},
+      dependents={'affine_norm_relu_forward_test_mode', 'fc_net_batchnorm_running_statistics',
+                  'spatial_batchnorm_forward_running_stats'},
+    ),
+    M('batchnorm_backward_missing_mean_term', 'layers.py', 'batchnorm_backward',
+      'dx = dx_centered + dmean / N',
+      'dx = dx_centered',
+      fails={'batchnorm_backward_keeps_inputs', 'batchnorm_backward_numeric',
+             'batchnorm_backward_vs_reference'},
+      dependents={'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric',
+                  'fc_net_normalization_loss_and_grads', 'fc_net_normalization_numeric'},
+    ),
+    M('batchnorm_backward_dgamma_keepdims', 'layers.py', 'batchnorm_backward',
+      '    dgamma = np.sum(dout * x_hat, axis=0)\n    dx_hat = dout * gamma\n    # x_hat',
+      '    dgamma = np.sum(dout * x_hat, axis=0, keepdims=True)\n    dx_hat = dout * gamma\n    # x_hat',
+      fails={'batchnorm_backward_keeps_inputs', 'batchnorm_backward_numeric',
+             'batchnorm_backward_vs_reference'},
+      dependents={'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric',
+                  'fc_net_normalization_loss_and_grads', 'fc_net_normalization_numeric'},
+      note='course notes: keepdims=True gives dgamma of shape (1, D)'),
+    M('batchnorm_backward_alt_sign', 'layers.py', 'batchnorm_backward_alt',
+      'N * dx_hat - np.sum(dx_hat, axis=0) - x_hat * np.sum(dx_hat * x_hat, axis=0)',
+      'N * dx_hat - np.sum(dx_hat, axis=0) + x_hat * np.sum(dx_hat * x_hat, axis=0)',
+      fails={'batchnorm_backward_alt_keeps_inputs', 'batchnorm_backward_alt_numeric',
+             'batchnorm_backward_alt_vs_reference'},
+      dependents={'spatial_batchnorm_backward_keeps_inputs',
+                  'spatial_batchnorm_backward_numeric',
+                  'spatial_batchnorm_backward_vs_reference'},
+    ),
+    # -------------------------------------------------------- layer norm
+    M('layernorm_over_batch_axis', 'layers.py', 'layernorm_forward',
+      '    mean = x.mean(axis=1, keepdims=True)\n    var = x.var(axis=1, keepdims=True)',
+      '    mean = x.mean(axis=0, keepdims=True)\n    var = x.var(axis=0, keepdims=True)',
+      fails={'layernorm_forward_eps', 'layernorm_forward_keeps_inputs',
+             'layernorm_forward_values'},
+      dependents={'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric',
+                  'affine_norm_relu_forward', 'fc_net_normalization_loss_and_grads',
+                  'fc_net_normalization_numeric', 'layernorm_backward_keeps_inputs',
+                  'layernorm_backward_numeric', 'layernorm_backward_vs_reference'},
+    ),
+    M('layernorm_backward_batch_axis', 'layers.py', 'layernorm_backward',
+      '        - np.sum(dx_hat, axis=1, keepdims=True)\n',
+      '        - np.sum(dx_hat, axis=0, keepdims=True)\n',
+      fails={'layernorm_backward_keeps_inputs', 'layernorm_backward_numeric',
+             'layernorm_backward_vs_reference'},
+      dependents={'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric',
+                  'fc_net_normalization_loss_and_grads', 'fc_net_normalization_numeric'},
+    ),
+    # ----------------------------------------------------------- dropout
+    M('dropout_not_inverted', 'layers.py', 'dropout_forward',
+      'mask = (np.random.rand(*x.shape) < p) / p',
+      'mask = (np.random.rand(*x.shape) < p)',
+      fails={'dropout_forward_keep_probability', 'dropout_forward_keeps_inputs'},
+      dependents={'fc_net_dropout_train_mode'},
+      note='course notes: vanilla dropout without the 1/p'),
+    M('dropout_p_is_drop_probability', 'layers.py', 'dropout_forward',
+      'mask = (np.random.rand(*x.shape) < p) / p',
+      'mask = (np.random.rand(*x.shape) >= p) / (1 - p)',
+      fails={'dropout_forward_keep_probability', 'dropout_forward_keeps_inputs'},
+      dependents={'fc_net_dropout_keep_all', 'fc_net_dropout_train_mode'},
+    ),
+    M('dropout_backward_fresh_mask', 'layers.py', 'dropout_backward',
+      '        dx = dout * mask\n',
       "        p = dropout_param['p']\n        dx = dout * (np.random.rand(*dout.shape) < p) / p\n",
-      fails={"dropout_backward"}, may_fail={"fc_net_dropout"}),
-    M("dropout_test_mode_scaled", "layers.py",
+      fails={'dropout_backward_keeps_inputs', 'dropout_backward_uses_forward_mask'},
+      dependents={'fc_net_dropout_gradients'},
+    ),
+    M('dropout_test_mode_scaled', 'layers.py', 'dropout_forward',
       '    elif mode == "test":\n        out = x\n',
       '    elif mode == "test":\n        out = x * p\n',
-      fails={"dropout_forward"}, may_fail={"fc_net_dropout"}),
-    # ------------------------------------------------------------------ convolution / pooling
-    M("conv_forward_pad_one_side", "layers.py",
-      'x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")\n'
-      "    out = np.zeros",
-      'x_pad = np.pad(x, ((0, 0), (0, 0), (2 * pad, 0), (2 * pad, 0)), mode="constant")\n'
-      "    out = np.zeros",
-      fails={"conv_forward_naive"}),
-    M("conv_forward_no_bias", "layers.py",
-      "    out += b.reshape(1, F, 1, 1)\n", "",
-      fails={"conv_forward_naive"}),
-    M("conv_backward_stride_ignored", "layers.py",
-      "        hs = i * stride\n        for j in range(W_out):\n            ws = j * stride\n"
-      "            d = dout[:, :, i, j]",
-      "        hs = i\n        for j in range(W_out):\n            ws = j\n"
-      "            d = dout[:, :, i, j]",
-      fails={"conv_backward_naive"}),
-    M("conv_backward_db_averaged", "layers.py",
-      "db = np.sum(dout, axis=(0, 2, 3))", "db = np.sum(dout, axis=(0, 2, 3)) / N",
-      fails={"conv_backward_naive"}),
-    M("max_pool_forward_average", "layers.py",
-      "out[:, :, i, j] = np.max(x[:, :, hs:hs + PH, ws:ws + PW], axis=(2, 3))",
-      "out[:, :, i, j] = np.mean(x[:, :, hs:hs + PH, ws:ws + PW], axis=(2, 3))",
-      fails={"max_pool_forward_naive"}),
-    M("max_pool_backward_all_ties", "layers.py",
-      "onehot = (positions == first_max[:, :, None]).reshape(N, C, PH, PW)",
-      "onehot = (window == window.max(axis=2, keepdims=True)).reshape(N, C, PH, PW)",
-      fails={"max_pool_backward_naive"},
-      note="course notes: x == max mask; only inputs with ties tell"),
-    # ------------------------------------------------------------------ spatial norms
-    M("spatial_batchnorm_reshape_without_transpose", "layers.py",
-      "x_rows = x.transpose(0, 2, 3, 1).reshape(-1, C)", "x_rows = x.reshape(-1, C)",
-      fails={"spatial_batchnorm_forward"}, may_fail={"spatial_batchnorm_backward"}),
-    M("spatial_groupnorm_interleaved_groups", "layers.py",
-      "x_groups = x.reshape(N, G, -1)  #", "x_groups = x.reshape(N, -1, G).transpose(0, 2, 1)  #",
-      fails={"spatial_groupnorm_forward"}, may_fail={"spatial_groupnorm_backward"}),
-    M("spatial_groupnorm_dgamma_shape", "layers.py",
-      "dgamma = np.sum(dout * x_hat, axis=(0, 2, 3), keepdims=True)",
-      "dgamma = np.sum(dout * x_hat, axis=(0, 2, 3))",
-      fails={"spatial_groupnorm_backward"}),
-    # ------------------------------------------------------------------ optim.py
-    M("sgd_momentum_sign", "optim.py",
+      fails={'dropout_forward_test_mode'},
+      dependents={'fc_net_dropout_test_mode'},
+    ),
+    # ---- inputs (dout, x) and caches modified in place: values stay right
+    M('relu_backward_zeroes_dout_in_place', 'layers.py', 'relu_backward',
+      'dx = dout * (x > 0)',
+      'dout[x <= 0] = 0\n    dx = dout',
+      fails={'relu_backward_keeps_inputs'},
+      note='course notes: dx = dout; dx[x <= 0] = 0'),
+    M('batchnorm_backward_scales_dout_in_place', 'layers.py', 'batchnorm_backward',
+      'dx_hat = dout * gamma\n    # x_hat = x_centered * inv_std',
+      'dout *= gamma\n    dx_hat = dout\n    # x_hat = x_centered * inv_std',
+      fails={'batchnorm_backward_keeps_inputs'},
+    ),
+    M('batchnorm_backward_scratch_in_cache', 'layers.py', 'batchnorm_backward',
+      'dx_centered += (2.0 / N) * x_centered * dvar',
+      'x_centered *= (2.0 / N) * dvar\n    dx_centered += x_centered',
+      fails={'batchnorm_backward_keeps_inputs'},
+      note='reuses a cache array as scratch space'),
+    M('batchnorm_forward_centers_x_in_place', 'layers.py', 'batchnorm_forward',
+      'x_centered = x - sample_mean',
+      'x -= sample_mean\n        x_centered = x',
+      fails={'batchnorm_forward_keeps_inputs'},
+    ),
+    M('layernorm_forward_centers_x_in_place', 'layers.py', 'layernorm_forward',
+      'x_hat = (x - mean) * inv_std',
+      'x -= mean\n    x_hat = x * inv_std',
+      fails={'layernorm_forward_keeps_inputs'},
+    ),
+    M('dropout_forward_scales_x_in_place', 'layers.py', 'dropout_forward',
+      '        out = x * mask\n',
+      '        x *= mask\n        out = x\n',
+      fails={'dropout_forward_keeps_inputs'},
+    ),
+    # --------------------------------------------- convolution / pooling
+    M('conv_forward_pad_one_side', 'layers.py', 'conv_forward_naive',
+      'x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")\n    out = np.zeros',
+      'x_pad = np.pad(x, ((0, 0), (0, 0), (2 * pad, 0), (2 * pad, 0)), mode="constant")\n    out = np.zeros',
+      fails={'conv_forward_keeps_inputs', 'conv_forward_values'},
+    ),
+    M('conv_forward_no_bias', 'layers.py', 'conv_forward_naive',
+      'out[n, f, i, j] = np.sum(window * w[f]) + b[f]',
+      'out[n, f, i, j] = np.sum(window * w[f])',
+      fails={'conv_forward_keeps_inputs', 'conv_forward_values'},
+    ),
+    M('conv_backward_stride_ignored', 'layers.py', 'conv_backward_naive',
+      'hs, ws = i * stride, j * stride\n                    window = x_pad[n, :, hs:hs + HH, ws:ws + WW]\n                    dw[f]',
+      'hs, ws = i, j\n                    window = x_pad[n, :, hs:hs + HH, ws:ws + WW]\n                    dw[f]',
+      fails={'conv_backward_keeps_inputs', 'conv_backward_numeric',
+             'conv_backward_vs_reference'},
+    ),
+    M('conv_backward_db_averaged', 'layers.py', 'conv_backward_naive',
+      'db[f] += dout[n, f, i, j]',
+      'db[f] += dout[n, f, i, j] / N',
+      fails={'conv_backward_keeps_inputs', 'conv_backward_numeric',
+             'conv_backward_vs_reference'},
+    ),
+    M('max_pool_forward_average', 'layers.py', 'max_pool_forward_naive',
+      'out[n, c, i, j] = np.max(x[n, c, hs:hs + PH, ws:ws + PW])',
+      'out[n, c, i, j] = np.mean(x[n, c, hs:hs + PH, ws:ws + PW])',
+      fails={'max_pool_forward_values'},
+    ),
+    M('max_pool_backward_all_ties', 'layers.py', 'max_pool_backward_naive',
+      'k = np.argmax(window)\n                    dx[n, c, hs + k // PW, ws + k % PW] += dout[n, c, i, j]',
+      'dx[n, c, hs:hs + PH, ws:ws + PW] += (window == window.max()) * dout[n, c, i, j]',
+      fails={'max_pool_backward_ties'},
+      note='course notes: x == max mask; only inputs with ties tell'),
+    # ----------------------------------------------------- spatial norms
+    M('spatial_batchnorm_reshape_without_transpose', 'layers.py', 'spatial_batchnorm_forward',
+      'x_rows = x.transpose(0, 2, 3, 1).reshape(-1, C)',
+      'x_rows = x.reshape(-1, C)',
+      fails={'spatial_batchnorm_forward_keeps_inputs',
+             'spatial_batchnorm_forward_running_stats', 'spatial_batchnorm_forward_train'},
+      dependents={'spatial_batchnorm_backward_keeps_inputs',
+                  'spatial_batchnorm_backward_numeric',
+                  'spatial_batchnorm_backward_vs_reference'},
+    ),
+    M('spatial_groupnorm_interleaved_groups', 'layers.py', 'spatial_groupnorm_forward',
+      'x_groups = x.reshape(N, G, -1)  #',
+      'x_groups = x.reshape(N, -1, G).transpose(0, 2, 1)  #',
+      fails={'spatial_groupnorm_forward_keeps_inputs', 'spatial_groupnorm_forward_values'},
+      dependents={'spatial_groupnorm_backward_keeps_inputs',
+                  'spatial_groupnorm_backward_numeric',
+                  'spatial_groupnorm_backward_vs_reference'},
+    ),
+    M('spatial_groupnorm_dgamma_shape', 'layers.py', 'spatial_groupnorm_backward',
+      'dgamma = np.sum(dout * x_hat, axis=(0, 2, 3), keepdims=True)',
+      'dgamma = np.sum(dout * x_hat, axis=(0, 2, 3))',
+      fails={'spatial_groupnorm_backward_keeps_inputs', 'spatial_groupnorm_backward_numeric',
+             'spatial_groupnorm_backward_vs_reference'},
+    ),
+    # ---------------------------------------------------------- optim.py
+    M('sgd_momentum_sign', 'optim.py', 'sgd_momentum',
       'v = config["momentum"] * v - config["learning_rate"] * dw\n    next_w = w + v',
       'v = config["momentum"] * v + config["learning_rate"] * dw\n    next_w = w + v',
-      fails={"sgd_momentum"}),
-    M("sgd_momentum_updates_w_in_place", "optim.py",
+      fails={'sgd_momentum_default_config', 'sgd_momentum_keeps_inputs', 'sgd_momentum_steps'},
+    ),
+    M('sgd_momentum_updates_w_in_place', 'optim.py', 'sgd_momentum',
       'v = config["momentum"] * v - config["learning_rate"] * dw\n    next_w = w + v',
       'v = config["momentum"] * v - config["learning_rate"] * dw\n    w += v\n    next_w = w',
-      fails={"sgd_momentum"}, note="course notes: x += v"),
-    M("nesterov_is_plain_momentum", "optim.py",
-      "next_w = w - mu * v_prev + (1 + mu) * v", "next_w = w + v",
-      fails={"nesterov_momentum"}),
-    M("adagrad_no_accumulation", "optim.py",
-      'cache = config["cache"] + dw ** 2', "cache = dw ** 2",
-      fails={"adagrad"}),
-    M("rmsprop_missing_epsilon", "optim.py",
-      '(1 - decay) * dw ** 2\n    next_w = w - config["learning_rate"] * dw / '
-      '(np.sqrt(cache) + config["epsilon"])',
+      fails={'sgd_momentum_keeps_inputs'},
+      note='course notes: x += v'),
+    M('nesterov_is_plain_momentum', 'optim.py', 'nesterov_momentum',
+      'next_w = w - mu * v_prev + (1 + mu) * v',
+      'next_w = w + v',
+      fails={'nesterov_momentum_default_config', 'nesterov_momentum_keeps_inputs',
+             'nesterov_momentum_steps'},
+    ),
+    M('adagrad_no_accumulation', 'optim.py', 'adagrad',
+      'cache = config["cache"] + dw ** 2',
+      'cache = dw ** 2',
+      fails={'adagrad_default_config', 'adagrad_keeps_inputs', 'adagrad_steps'},
+    ),
+    M('rmsprop_missing_epsilon', 'optim.py', 'rmsprop',
+      '(1 - decay) * dw ** 2\n    next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])',
       '(1 - decay) * dw ** 2\n    next_w = w - config["learning_rate"] * dw / np.sqrt(cache)',
-      fails={"rmsprop"}),
-    M("rmsprop_epsilon_inside_sqrt", "optim.py",
-      '(1 - decay) * dw ** 2\n    next_w = w - config["learning_rate"] * dw / '
-      '(np.sqrt(cache) + config["epsilon"])',
-      '(1 - decay) * dw ** 2\n    next_w = w - config["learning_rate"] * dw / '
-      'np.sqrt(cache + config["epsilon"])',
-      fails={"rmsprop"}, note="course notes: np.sqrt(cache + epsilon)"),
-    M("adam_no_bias_correction", "optim.py",
-      "m_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)",
-      "m_hat = m\n    v_hat = v",
-      fails={"adam"}, may_fail=_ACC),
-    M("adam_t_incremented_after_use", "optim.py", None, None,
+      fails={'rmsprop_default_config', 'rmsprop_keeps_inputs', 'rmsprop_steps'},
+    ),
+    M('rmsprop_epsilon_inside_sqrt', 'optim.py', 'rmsprop',
+      '(1 - decay) * dw ** 2\n    next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])',
+      '(1 - decay) * dw ** 2\n    next_w = w - config["learning_rate"] * dw / np.sqrt(cache + config["epsilon"])',
+      fails={'rmsprop_default_config', 'rmsprop_keeps_inputs', 'rmsprop_steps'},
+      note='course notes: np.sqrt(cache + epsilon)'),
+    M('adam_no_bias_correction', 'optim.py', 'adam',
+      'm_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)',
+      'm_hat = m\n    v_hat = v',
+      fails={'adam_default_config', 'adam_keeps_inputs', 'adam_notebook_case', 'adam_steps'},
+    ),
+    M('adam_t_incremented_after_use', 'optim.py', 'adam',
       edits=[('t = config["t"] + 1', 't = config["t"]'),
-             ('config["t"], config["m"], config["v"] = t, m, v',
-              'config["t"], config["m"], config["v"] = t + 1, m, v')],
-      fails={"adam"}, may_fail=_ACC),
-    # ------------------------------------------------------------------ layer_utils.py
-    M("affine_norm_relu_layernorm_calls_batchnorm", "layer_utils.py",
-      "an, norm_cache = layernorm_forward(a, gamma, beta, norm_param)",
+             ('config["t"], config["m"], config["v"] = t, m, v', 'config["t"], config["m"], config["v"] = t + 1, m, v')],
+      fails={'adam_default_config', 'adam_keeps_inputs', 'adam_notebook_case', 'adam_steps'},
+      dependents={'convnet_accuracy', 'fc_net_accuracy'},
+    ),
+    # ---------------------------------------------------- layer_utils.py
+    M('affine_norm_relu_layernorm_calls_batchnorm', 'layer_utils.py', 'affine_norm_relu',
+      'an, norm_cache = layernorm_forward(a, gamma, beta, norm_param)',
       "an, norm_cache = batchnorm_forward(a, gamma, beta, dict(norm_param, mode='train'))",
-      fails={"affine_norm_relu"}, may_fail={"fc_net_normalization"}),
-    M("affine_norm_relu_backward_skips_relu", "layer_utils.py",
-      "dan = relu_backward(dout, relu_cache)\n    if normalization",
-      "dan = dout\n    if normalization",
-      fails={"affine_norm_relu"}, may_fail={"fc_net_normalization"}),
-    # ------------------------------------------------------------------ classifiers/fc_net.py
-    M("fc_net_reg_skips_last_layer", "classifiers/fc_net.py",
+      fails={'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric',
+             'affine_norm_relu_forward'},
+      dependents={'fc_net_normalization_loss_and_grads', 'fc_net_normalization_numeric'},
+    ),
+    M('affine_norm_relu_backward_skips_relu', 'layer_utils.py', 'affine_norm_relu',
+      'dan = relu_backward(dout, relu_cache)\n    if normalization',
+      'dan = dout\n    if normalization',
+      fails={'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric'},
+      dependents={'fc_net_normalization_loss_and_grads', 'fc_net_normalization_numeric'},
+    ),
+    # --------------------------------------------- classifiers/fc_net.py
+    M('fc_net_reg_skips_last_layer', 'classifiers/fc_net.py', 'FullyConnectedNet',
       "for i in range(1, L + 1):\n            W = self.params['W%d' % i]",
       "for i in range(1, L):\n            W = self.params['W%d' % i]",
-      fails={"fc_net"}, may_fail={"fc_net_normalization", "fc_net_dropout", "fc_net_accuracy"}),
-    M("fc_net_reg_without_half", "classifiers/fc_net.py",
-      "loss += 0.5 * self.reg * np.sum(W * W)", "loss += self.reg * np.sum(W * W)",
-      fails={"fc_net"}, may_fail={"fc_net_normalization", "fc_net_dropout", "fc_net_accuracy"}),
-    M("fc_net_init_ignores_weight_scale", "classifiers/fc_net.py",
-      "weight_scale * np.random.randn(dims[i], dims[i + 1])",
-      "np.random.randn(dims[i], dims[i + 1]) / np.sqrt(dims[i])",
-      fails={"fc_net"}, may_fail={"fc_net_accuracy"}),
-    M("fc_net_normalizes_output_layer", "classifiers/fc_net.py",
-      "if self.normalization is not None and i < self.num_layers - 1:",
-      "if self.normalization is not None:",
-      fails={"fc_net_normalization"}),
-    M("fc_net_dropout_never_applied", "classifiers/fc_net.py",
-      "out, dropout_cache = dropout_forward(out, self.dropout_param)",
-      "dropout_cache = dropout_forward(out, self.dropout_param)[1]",
-      fails={"fc_net_dropout"}),
-    # ------------------------------------------------------------------ classifiers/cnn.py
-    M("cnn_reg_skips_W1", "classifiers/cnn.py",
-      "loss += 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2) + np.sum(W3 * W3))",
-      "loss += 0.5 * self.reg * (np.sum(W2 * W2) + np.sum(W3 * W3))",
-      fails={"three_layer_convnet"}, may_fail={"convnet_accuracy"}),
-    M("cnn_grad_missing_reg", "classifiers/cnn.py",
-      "grads['W1'] = dW1 + self.reg * W1", "grads['W1'] = dW1",
-      fails={"three_layer_convnet"}, may_fail={"convnet_accuracy"}),
-    # ------------------------------------------------------------------ torch_models.py
-    M("torch_flatten_wrong_order", "torch_models.py",
-      "return x.reshape(N, -1)", "return x.transpose(1, -1).reshape(N, -1)",
-      fails={"torch_flatten"},
-      may_fail={"torch_two_layer_fc", "torch_three_layer_convnet"}),
-    M("torch_two_layer_fc_no_relu", "torch_models.py",
-      "scores = self.fc2(F.relu(self.fc1(x)))", "scores = self.fc2(self.fc1(x))",
-      fails={"torch_two_layer_fc"}),
-    M("torch_train_model_no_zero_grad", "torch_models.py",
-      "            optimizer.zero_grad()\n", "",
-      fails={"torch_train_model"}, may_fail={"torch_best_model"}),
+      fails={'fc_net_loss_and_grads'},
+      dependents={'fc_net_dropout_gradients', 'fc_net_dropout_keep_all',
+                  'fc_net_normalization_loss_and_grads'},
+    ),
+    M('fc_net_reg_without_half', 'classifiers/fc_net.py', 'FullyConnectedNet',
+      'loss += 0.5 * self.reg * np.sum(W * W)',
+      'loss += self.reg * np.sum(W * W)',
+      fails={'fc_net_loss_and_grads'},
+      dependents={'fc_net_dropout_gradients', 'fc_net_dropout_keep_all',
+                  'fc_net_normalization_loss_and_grads'},
+    ),
+    M('fc_net_init_ignores_weight_scale', 'classifiers/fc_net.py', 'FullyConnectedNet',
+      'weight_scale * np.random.randn(dims[i], dims[i + 1])',
+      'np.random.randn(dims[i], dims[i + 1]) / np.sqrt(dims[i])',
+      fails={'fc_net_init'},
+    ),
+    M('fc_net_normalizes_output_layer', 'classifiers/fc_net.py', 'FullyConnectedNet',
+      'if self.normalization is not None and i < self.num_layers - 1:',
+      'if self.normalization is not None:',
+      fails={'fc_net_normalization_init'},
+    ),
+    M('fc_net_dropout_never_applied', 'classifiers/fc_net.py', 'FullyConnectedNet',
+      'out, dropout_cache = dropout_forward(out, self.dropout_param)',
+      'dropout_cache = dropout_forward(out, self.dropout_param)[1]',
+      fails={'fc_net_dropout_gradients', 'fc_net_dropout_train_mode'},
+    ),
+    # ------------------------------------------------ classifiers/cnn.py
+    M('cnn_reg_skips_W1', 'classifiers/cnn.py', 'ThreeLayerConvNet',
+      'loss += 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2) + np.sum(W3 * W3))',
+      'loss += 0.5 * self.reg * (np.sum(W2 * W2) + np.sum(W3 * W3))',
+      fails={'three_layer_convnet_loss_and_grads'},
+    ),
+    M('cnn_grad_missing_reg', 'classifiers/cnn.py', 'ThreeLayerConvNet',
+      "grads['W1'] = dW1 + self.reg * W1",
+      "grads['W1'] = dW1",
+      fails={'three_layer_convnet_loss_and_grads', 'three_layer_convnet_numeric'},
+    ),
+    # --------------------------------------------------- torch_models.py
+    M('torch_flatten_wrong_order', 'torch_models.py', 'flatten',
+      'return x.reshape(N, -1)',
+      'return x.transpose(1, -1).reshape(N, -1)',
+      fails={'flatten'},
+      dependents={'three_layer_convnet_forward', 'two_layer_fc_forward'},
+    ),
+    M('torch_two_layer_fc_no_relu', 'torch_models.py', 'TwoLayerFC',
+      'scores = self.fc2(F.relu(self.fc1(x)))',
+      'scores = self.fc2(self.fc1(x))',
+      fails={'two_layer_fc_forward'},
+    ),
+    M('torch_train_model_no_zero_grad', 'torch_models.py', 'train_model',
+      '            optimizer.zero_grad()\n',
+      '',
+      fails={'train_model_full_batch', 'train_model_order'},
+    ),
 ]
 
 assert len({m.name for m in MUTANTS}) == len(MUTANTS), "mutant names must be unique"
@@ -328,12 +572,14 @@ from autograder.runner import grade_submission
 slot, jobs = int(sys.argv[1]), json.loads(sys.argv[2])
 for key, sub, mods in jobs:
     res = grade_submission(Path(sub), "assignment2", modules=mods, slot=slot)
-    out = {"key": key, "errors": res.errors, "time": res.execution_time, "parts": {}}
+    out = {"key": key, "errors": res.errors, "time": res.execution_time, "parts": {}, "tests": {}}
     for p in res.parts:
         if p.tests:
             out["parts"][p.grade_id] = {
                 "score": p.score, "max": p.max_points,
                 "failed": [[t.name, t.message[:300]] for t in p.tests if not t.passed]}
+            for t in p.tests:
+                out["tests"][t.name] = "passed" if t.passed else "failed"
     print("@@RESULT@@" + json.dumps(out), flush=True)
 """
 
@@ -368,28 +614,26 @@ def grade_in_subprocess(submission_root: Path, modules: list[str] | None = None,
 
 
 def judge_mutant(mutant: Mutant, result: dict) -> list[str]:
-    """Problems with a mutant's grading result (empty if it behaved as catalogued)."""
+    """Problems with a mutant's grading result (empty if it behaved as catalogued):
+    a test of ``fails`` that passed or did not run, a failed test outside ``fails`` and
+    ``dependents``, a listed dependent that no longer exists, a grading error."""
     problems = []
-    parts = result["parts"]
-    for gid in sorted(mutant.fails):
-        p = parts.get(gid)
-        if p is None:
-            problems.append(f"{gid}: not graded by {mutant.modules}")
-        elif p["score"] >= p["max"] - 1e-9:
-            problems.append(f"{gid}: kept full points ({p['score']:.2f}/{p['max']:g})")
-    for gid, p in sorted(parts.items()):
-        if gid in mutant.fails or gid in mutant.may_fail:
-            continue
-        if p["score"] < p["max"] - 1e-9:
-            problems.append(f"{gid}: lost points ({p['score']:.2f}/{p['max']:g}) but is neither "
-                            f"in fails nor in may_fail: {p['failed'][:2]}")
+    tests = result["tests"]
+    messages = {name: msg for p in result["parts"].values() for name, msg in p["failed"]}
+    for name in sorted(mutant.fails):
+        if name not in tests:
+            problems.append(f"{name}: not graded by {mutant.modules}")
+        elif tests[name] != "failed":
+            problems.append(f"{name}: passed, but it names this bug")
+    for name in sorted(mutant.dependents - set(tests)):
+        problems.append(f"dependent {name}: no such test in {mutant.modules}")
+    for name, status in sorted(tests.items()):
+        if status == "failed" and name not in mutant.fails and name not in mutant.dependents:
+            problems.append(f"{name}: failed but is neither in fails nor in dependents: "
+                            f"{messages.get(name, '')[:200]}")
     if result.get("errors"):
         problems.append(f"grading errors: {result['errors']}")
     return problems
-
-
-def lost_parts(result: dict) -> list[str]:
-    return sorted(g for g, p in result["parts"].items() if p["score"] < p["max"] - 1e-9)
 
 
 def grade_mutants(reference_pkg: Path, mutants: list[Mutant], jobs: int = 2,

@@ -64,8 +64,10 @@ def test_reference_scores_full_marks(graded):
     r = graded["reference"]
     assert r["errors"] == []
     assert set(r["parts"]) == ALL_PARTS, "every part of the assignment has hidden tests"
-    lost = {g: p["failed"] for g, p in r["parts"].items() if p["score"] < p["max"]}
+    lost = {g: p["failed"] for g, p in r["parts"].items() if p["score"] != p["max"]}
     assert not lost
+    assert sum(p["score"] for p in r["parts"].values()) == 100
+    assert set(r["tests"].values()) == {"passed"}
     assert r["time"] < 60, f"the hidden suite took {r['time']:.0f} s on the reference"
 
 
@@ -74,6 +76,7 @@ def test_release_scores_zero(graded):
     r = graded["release"]
     assert r["errors"] == []
     assert set(r["parts"]) == ALL_PARTS
+    assert sum(p["score"] for p in r["parts"].values()) == 0
     for gid, p in r["parts"].items():
         assert p["score"] == 0, gid
         for name, message in p["failed"]:

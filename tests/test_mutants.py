@@ -1,6 +1,7 @@
-"""The hidden suites catch planted bugs: every mutant of tests/mutants.py loses
-points on the part that names it and keeps full points on every part that does
-not depend on the mutated code.
+"""The hidden suites catch planted bugs: every mutant of tests/mutants.py fails
+the hidden tests that name it, and no other test fails except its listed
+dependents (tests that reach the mutated function through other student code,
+checked against ``mutants.USERS``).
 
 All mutants are graded once, up front, two processes at a time (each grading a
 chunk of mutants in its own sandbox worker slot), with only the hidden modules
@@ -9,6 +10,7 @@ two cores.
 """
 from __future__ import annotations
 
+import ast
 import shutil
 import sys
 import tempfile
@@ -37,18 +39,46 @@ ALL_PARTS = {
 }
 
 
+def hidden_test_names() -> dict[str, str]:
+    """{test name without 'test_': hidden module} from the hidden suites' source: module-level
+    test functions and names assigned to generated tests (test_optim's make_tests)."""
+    names: dict[str, str] = {}
+    for path in sorted(grading_tests_dir("assignment2").glob("test_*.py")):
+        tree = ast.parse(path.read_text())
+        found = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+        for node in tree.body:
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    elts = target.elts if isinstance(target, ast.Tuple) else [target]
+                    found += [e.id for e in elts if isinstance(e, ast.Name)]
+        for name in found:
+            if name.startswith("test_"):
+                assert name[5:] not in names, f"test name {name} is not unique across modules"
+                names[name[5:]] = path.name
+    return names
+
+
 def test_catalogue_is_valid(tmp_path):
-    assert len(catalogue.MUTANTS) >= 30
-    hidden = {p.name for p in grading_tests_dir("assignment2").glob("test_*.py")}
+    assert len(catalogue.MUTANTS) >= 50
+    tests = hidden_test_names()
     for m in catalogue.MUTANTS:
-        assert m.fails, f"{m.name} names no failing part"
-        assert m.fails <= ALL_PARTS and m.may_fail <= ALL_PARTS, m.name
-        assert set(m.modules) <= hidden, f"{m.name}: unknown hidden modules {m.modules}"
+        assert m.fails, f"{m.name} names no failing test"
+        assert m.function in catalogue.USERS, f"{m.name}: unknown function {m.function}"
+        assert not m.fails & m.dependents, m.name
+        for name in m.fails | m.dependents:
+            assert tests.get(name) in m.modules, f"{m.name}: {name} is not a test of {m.modules}"
+        # every dependent reaches the mutated function through other student code
+        assert m.dependents <= catalogue.USERS[m.function], \
+            f"{m.name}: unjustified dependents {sorted(m.dependents - catalogue.USERS[m.function])}"
         # every snippet occurs exactly once (apply_mutant raises otherwise) and changes the file
         root = catalogue.apply_mutant(REFERENCE_PKG, tmp_path / m.name, m)
         assert (root / "cs231n" / m.file).read_text() != (REFERENCE_PKG / m.file).read_text()
     # every student file with a hidden module has mutants
     assert {m.file for m in catalogue.MUTANTS} == set(catalogue.FILE_MODULES)
+    # in-place changes of inputs are planted in backward passes and in norm forwards
+    in_place = {m.function for m in catalogue.MUTANTS if "in_place" in m.name or "in_cache" in m.name}
+    assert {"relu_backward", "batchnorm_backward", "batchnorm_forward",
+            "layernorm_forward"} <= in_place
 
 
 @pytest.fixture(scope="module")
