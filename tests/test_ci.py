@@ -336,16 +336,20 @@ def test_workflow_template_runs_on_a_student_repository(tmp_path):
                 env[k] = v
         installs = "pip install" in script
         if installs:
-            # The install step runs unchanged but as a dry run: PIP_DRY_RUN=1 makes pip resolve
-            # and download everything and install nothing (a real install of the lock is ~1.5 GB,
-            # 5-10 minutes). That still proves the step: the virtualenv is created, every pin of
+            # The install step runs as a dry run: `pip install --dry-run` resolves and downloads
+            # everything and installs nothing (a real install of the lock is ~1.5 GB, 5-10
+            # minutes). That still proves the step: the virtualenv is created, every pin of
             # requirements.lock resolves with its dependencies from the indexes the template
-            # names, nothing outside the lock is needed, and the grader package itself builds.
-            # PIP_VERBOSE=1 cancels the step's --quiet so pip says what it would install.
-            # PIP_RETRIES=0: this machine cannot reach the PyTorch index the template adds (its
-            # torch wheel comes from pip's configured find-links) and pip would otherwise retry
-            # that index, with back-off, for every package.
-            env.update(PIP_DRY_RUN="1", PIP_VERBOSE="1", PIP_RETRIES="0")
+            # names, nothing outside the lock is needed, and the grader package itself builds
+            # (its build dependencies are installed for real in pip's isolated build env, which
+            # is why the flag goes on the command line: a PIP_DRY_RUN variable would reach that
+            # inner pip too). PIP_VERBOSE=1 cancels the step's --quiet so pip says what it would
+            # install. PIP_RETRIES=0: this machine cannot reach the PyTorch index the template
+            # adds (its torch wheel comes from pip's configured find-links) and pip would
+            # otherwise retry that index, with back-off, for every package.
+            assert script.count("-m pip install ") == 2, script
+            script = script.replace("-m pip install ", "-m pip install --dry-run ")
+            env.update(PIP_VERBOSE="1", PIP_RETRIES="0")
         r = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
                            cwd=workspace, env=env, capture_output=True, text=True, timeout=900)
         assert r.returncode == 0, f"step {step['name']!r} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
