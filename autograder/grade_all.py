@@ -4,7 +4,8 @@ How this relates to ``nbgrader autograde``
 ------------------------------------------
 Each job *is* nbgrader's own autograde of one student
 (``NbGraderAPI.autograde(assignment, student, force=True)``) with the course's
-``nbgrader_config.py``, run in a fresh Python process of its own
+``nbgrader_config.py``, run in a fresh Python process of its own, forked by
+a job server that has nbgrader and pytest imported already
 (:mod:`autograder.grade_all_job`; nbgrader and pytest change process-wide
 state, so two gradings never share a process).  Three things differ:
 
@@ -200,34 +201,158 @@ def write_marker(root: Path, assignment: str, student: str, data: dict) -> None:
 
 
 # --------------------------------------------------------------------------- #
-# the job: a grading process started here or on a Dask worker
+# the job: a fresh grading process, forked by a job server here or on a Dask worker
 # --------------------------------------------------------------------------- #
-_RUNNING: set[subprocess.Popen] = set()
-_RUNNING_LOCK = threading.Lock()
 JOB_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "NUMEXPR_NUM_THREADS": "1"}  # N jobs use N cores, not N * cores
 
 
-def _package_parent() -> str:
-    import autograder
-
-    return str(Path(autograder.__file__).resolve().parents[1])
+class ServerDied(RuntimeError):
+    """The job server stopped answering (killed, or it could not start)."""
 
 
-def _kill(proc: subprocess.Popen) -> None:
-    """Kill a grading process and everything it started (its own process group)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(Exception):
-        proc.wait(timeout=30)
+class JobServer:
+    """One ``python -m autograder.grade_all_job --serve`` process (see that module): it has
+    nbgrader, nbconvert and pytest imported and forks one fresh process per job.
+
+    Used by one thread at a time.  Its own session, so Ctrl-C reaches only
+    grade-all, which kills it; it also ends (killing its job) when this
+    process dies, because its stdin then reaches end of file.
+    """
+
+    def __init__(self):
+        import autograder
+        from autograder.grade_all_job import PARENT_ENV
+
+        env = dict(os.environ, **JOB_ENV)
+        package_parent = str(Path(autograder.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+        env[PARENT_ENV] = str(os.getpid())
+        fd, self.log_path = tempfile.mkstemp(prefix="grade-all-server-", suffix=".log")
+        with os.fdopen(fd, "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "autograder.grade_all_job", "--serve"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
+                start_new_session=True, bufsize=0)
+        self.job_pid: int | None = None
+        self._buf = b""
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def run(self, job_file: Path, result_file: Path, log_file: Path, timeout: float | None) -> int:
+        """Run one job; its exit code. Raises TimeoutError (the job was killed) or ServerDied."""
+        try:
+            self.proc.stdin.write((json.dumps([str(job_file), str(result_file), str(log_file)]) + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError as e:
+            raise ServerDied(str(e)) from e
+        deadline = time.monotonic() + timeout if timeout else None
+        self.job_pid = int(self._answer("pid", None))
+        try:
+            return int(self._answer("exit", deadline))
+        except TimeoutError:
+            self.kill_job()
+            self._answer("exit", time.monotonic() + 60)
+            raise
+        finally:
+            self.job_pid = None
+
+    def _answer(self, word: str, deadline: float | None) -> str:
+        import select
+
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buf:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([fd], [], [], wait)[0]:
+                raise TimeoutError
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise ServerDied(self.log_tail() or "the grading server exited")
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        got, _, value = line.decode().partition(" ")
+        if got != word:
+            raise ServerDied(f"unexpected answer {line!r}")
+        return value
+
+    def log_tail(self) -> str:
+        return _log_tail(Path(self.log_path))
+
+    def kill_job(self) -> None:
+        pid = self.job_pid
+        if pid:
+            for kill in (os.killpg, os.kill):  # its session; or itself, if it had no time to make one
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    kill(pid, signal.SIGKILL)
+
+    def kill(self) -> None:
+        self.kill_job()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.log_path)
+
+
+_IDLE: list[JobServer] = []
+_SERVERS: set[JobServer] = set()
+_SERVERS_LOCK = threading.Lock()
+
+
+def _take_server() -> JobServer:
+    with _SERVERS_LOCK:
+        while _IDLE:
+            server = _IDLE.pop()
+            if server.alive():
+                return server
+            _SERVERS.discard(server)
+    server = JobServer()
+    with _SERVERS_LOCK:
+        _SERVERS.add(server)
+    return server
+
+
+def _give_back(server: JobServer) -> None:
+    with _SERVERS_LOCK:
+        _IDLE.append(server)
+
+
+def _drop(server: JobServer) -> None:
+    with _SERVERS_LOCK:
+        _SERVERS.discard(server)
+        if server in _IDLE:
+            _IDLE.remove(server)
+    server.kill()
+
+
+def close_job_servers() -> None:
+    """End every idle job server of this process (they end by themselves when it dies)."""
+    with _SERVERS_LOCK:
+        servers, _IDLE[:] = list(_IDLE), []
+        _SERVERS.difference_update(servers)
+    for server in servers:
+        server.close()
 
 
 def kill_running_jobs() -> None:
-    """Kill every grading process this process started (on an interruption)."""
-    with _RUNNING_LOCK:
-        procs = list(_RUNNING)
-    for proc in procs:
-        _kill(proc)
+    """Kill every job server of this process and the job it runs (on an interruption)."""
+    with _SERVERS_LOCK:
+        servers = list(_SERVERS)
+        _SERVERS.clear()
+        _IDLE[:] = []
+    for server in servers:
+        server.kill()
 
 
 def _log_tail(path: Path, lines: int = 12) -> str:
@@ -239,12 +364,12 @@ def _log_tail(path: Path, lines: int = 12) -> str:
 
 
 def grade_one(job: dict) -> dict:
-    """Grade one student in a fresh process (``python -m autograder.grade_all_job``); never raises.
+    """Grade one student in a fresh process (forked by a :class:`JobServer`); never raises.
 
     JSON-able in, JSON-able out, safe to call from several threads at once
     (a Dask worker does).  ``job``: see :mod:`autograder.grade_all_job`, plus
     ``timeout`` (seconds, 0 = none).  Returns the job's result with
-    ``seconds`` (wall time, process start included).
+    ``seconds`` (wall time).
     """
     t0 = time.perf_counter()
     student = job["student"]
@@ -256,37 +381,29 @@ def grade_one(job: dict) -> dict:
         out["error"] = (f"the course directory {root} is not visible on {socket.gethostname()}; "
                         f"grade-all needs it at the same path on every machine that grades")
         return out
+    timeout = job.get("timeout") or None
     try:
         with tempfile.TemporaryDirectory(prefix=f"grade-all-{student}-") as tmp:
             tmp = Path(tmp)
             job_file, result_file, log_file = tmp / "job.json", tmp / "result.json", tmp / "job.log"
             (tmp / "work").mkdir()
             job_file.write_text(json.dumps(dict(job, workdir=str(tmp / "work"))))
-            env = dict(os.environ, **JOB_ENV)
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_parent(), env.get("PYTHONPATH")) if p)
-            from autograder.grade_all_job import PARENT_ENV
-
-            env[PARENT_ENV] = str(os.getpid())
-            timeout = job.get("timeout") or None
-            with open(log_file, "wb") as log:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "autograder.grade_all_job", str(job_file), str(result_file)],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=tmp, env=env,
-                    start_new_session=True)  # its own process group: killed as a whole
-                with _RUNNING_LOCK:
-                    _RUNNING.add(proc)
+            for attempt in (1, 2):  # a server killed under us (not by the job) gets one retry
+                server = _take_server()
                 try:
-                    code = proc.wait(timeout=timeout)
-                except subprocess.TimeoutExpired:
-                    _kill(proc)
+                    code = server.run(job_file, result_file, log_file, timeout)
+                except TimeoutError:
+                    _give_back(server)
                     out["error"] = f"grading took longer than {timeout} s (GradeAll.job_timeout); stopped"
                     return out
-                except BaseException:
-                    _kill(proc)
-                    raise
-                finally:
-                    with _RUNNING_LOCK:
-                        _RUNNING.discard(proc)
+                except ServerDied as e:
+                    _drop(server)
+                    if attempt == 2 or result_file.exists():
+                        out["error"] = f"the grading server died: {str(e).splitlines()[-1][:300]}"
+                        return out
+                    continue
+                _give_back(server)
+                break
             if result_file.is_file():
                 out.update(json.loads(result_file.read_text()))
             else:
@@ -396,9 +513,9 @@ class RunSummary:
 def run_local(jobs: list[dict], workers: int, on_result: Callable[[dict], None]) -> None:
     """Run ``grade_one`` over ``jobs``, at most ``workers`` grading processes at a time.
 
-    Threads here only start and wait for the grading processes; ``on_result``
-    runs in this (the calling) thread, one result at a time.  On an
-    interruption (Ctrl-C) every running grading process is killed.
+    Threads here only hand jobs to job servers and wait; ``on_result`` runs in
+    this (the calling) thread, one result at a time.  On an interruption
+    (Ctrl-C) every running grading process is killed.
     """
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -423,13 +540,15 @@ def run_local(jobs: list[dict], workers: int, on_result: Callable[[dict], None])
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        close_job_servers()
 
 
 def run_dask(jobs: list[dict], scheduler: str, on_result: Callable[[dict], None]) -> None:
     """Run ``grade_one`` over ``jobs`` on an existing Dask distributed cluster.
 
-    Each task starts one grading process on its worker, so a worker with
-    several threads grades several students at once, each in its own process.
+    Each task grades in a fresh process on its worker (a job server per
+    worker thread, kept between tasks), so a worker with several threads
+    grades several students at once, each in its own process.
     """
     from distributed import Client, as_completed
 

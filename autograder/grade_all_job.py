@@ -1,17 +1,26 @@
 """One student's grading for ``autograder grade-all``, in a Python process of its own.
 
-    python -m autograder.grade_all_job JOB.json RESULT.json
+    python -m autograder.grade_all_job --serve          # a job server (what grade-all starts)
+    python -m autograder.grade_all_job JOB.json RESULT.json   # one job (debugging)
 
-:func:`autograder.grade_all.grade_one` starts this module once a student (on
-this machine or on a Dask worker) and reads ``RESULT.json`` back.  Why a fresh
-process for every grading: nbgrader's autograde changes process-wide state
-(the working directory, ``os.environ['NBGRADER_EXECUTION']``, logging
-handlers), and ``pytest.main`` (the hidden suite) is not re-entrant, so two
-gradings must never share a process -- yet a Dask worker runs several tasks at
-once in threads.  A process of its own also frees whatever a grading leaked,
-can be killed as a whole on a timeout, and dies with the process that started
-it (``PR_SET_PDEATHSIG``), so an interrupted ``grade-all`` leaves no grading
-running behind it.
+Why a fresh process for every grading: nbgrader's autograde changes
+process-wide state (the working directory, ``os.environ['NBGRADER_EXECUTION']``,
+logging handlers), and ``pytest.main`` (the hidden suite) is not re-entrant,
+so two gradings must never share a process -- yet a Dask worker runs several
+tasks at once in threads.  A process of its own also frees whatever a grading
+leaked, can be killed as a whole (its own session) on a timeout, and dies
+with whoever started it (``PR_SET_PDEATHSIG``), so an interrupted
+``grade-all`` leaves no grading running behind it.
+
+Starting Python and importing nbgrader, nbconvert and pytest takes about two
+seconds, as long as a fifth of a grading; so :func:`serve` imports them once
+and then forks (``os.fork()``) one fresh child per job (it is single-threaded and
+never grades itself, so every child starts from the same clean state).  The
+server reads one request a line on stdin, ``["JOB.json", "RESULT.json",
+"LOG"]``, and answers ``pid <child pid>`` and then ``exit <exit code>`` on
+stdout.  :func:`autograder.grade_all.grade_one` keeps one server per
+concurrent job (on this machine or on a Dask worker) and reads ``RESULT.json``
+back.
 
 What the job does (:func:`grade_here`): nbgrader's own autograde of one
 student (``NbGraderAPI.autograde``) with the course's ``nbgrader_config.py``,
@@ -31,6 +40,7 @@ wrote, as JSON data; the parent alone writes the course gradebook.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -216,19 +226,23 @@ def grade_here(job: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- #
-# the process
+# the processes
 # --------------------------------------------------------------------------- #
 PARENT_ENV = "AUTOGRADER_GRADE_ALL_PARENT"
+# imported once by the server, before it forks the jobs (none of them starts a thread)
+PRELOAD = ("nbformat", "nbconvert.preprocessors", "nbgrader.apps", "nbgrader.api", "nbgrader.coursedir",
+           "nbgrader.preprocessors", "pytest", "autograder.config", "autograder.runner",
+           "autograder.sandbox.slots", "autograder.nbgrader_integration.hidden_suite_grades",
+           "autograder.nbgrader_integration.restore_graded_cells",
+           "autograder.nbgrader_integration.sandboxed_execute")
 
 
-def die_with_parent() -> None:
-    """Be killed when the process that started this job dies (Linux ``PR_SET_PDEATHSIG``).
+def die_with_parent(parent: int) -> None:
+    """Be killed when process ``parent`` (ours) dies (Linux ``PR_SET_PDEATHSIG``).
 
-    Written with ctypes: no library in the lock file wraps ``prctl``.  The
-    parent's pid comes in the environment: if it already died before the
-    ``prctl`` call, exit at once.
+    Written with ctypes: no library in the lock file wraps ``prctl``.  If the
+    parent already died before the ``prctl`` call, exit at once.
     """
-    parent = int(os.environ.get(PARENT_ENV, "0") or 0)
     if not parent or not sys.platform.startswith("linux"):
         return
     import ctypes
@@ -241,18 +255,104 @@ def die_with_parent() -> None:
         os._exit(3)
 
 
+def run_job(job_file: str, result_file: str) -> int:
+    """Grade the job of ``job_file`` and write ``result_file`` whole (temp file + rename)."""
+    job = json.loads(Path(job_file).read_text())
+    result = grade_here(job)
+    tmp = Path(result_file + ".tmp")
+    tmp.write_text(json.dumps(result))
+    os.replace(tmp, result_file)  # the parent sees a whole result or none
+    return 0
+
+
+def _child(job_file: str, result_file: str, log_file: str, server: int) -> None:
+    """In the forked child: own session, dies with the server, output to the log; never returns."""
+    code = 1
+    try:
+        os.setsid()
+        die_with_parent(server)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        log = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        code = run_job(job_file, result_file)
+    except BaseException:  # noqa: BLE001 -- report in the log, exit non-zero
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def _wait_or_orphaned(pid: int, requests: int) -> int | None:
+    """Wait for child ``pid``; kill it (and return None) if ``requests`` (our stdin) reaches
+    end of file first, i.e. the process that started this server is gone."""
+    import select
+    import signal
+
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        ready, _, _ = select.select([requests], [], [], 0.25)
+        if ready and not os.read(requests, 1 << 16):  # EOF: nobody is waiting for this job
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None
+
+
+def serve() -> int:
+    """The job server: preload, then fork one child per request line (see the module doc).
+
+    It ends when its stdin reaches end of file -- also while a job runs, which
+    it then kills: the process that started it has died or given up.
+    """
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything else printed here must not reach the answers
+    requests = 0
+    me = os.getpid()
+    pending = b""
+    while True:
+        while b"\n" not in pending:
+            chunk = os.read(requests, 1 << 16)
+            if not chunk:
+                return 0
+            pending += chunk
+        line, _, pending = pending.partition(b"\n")
+        if not line.strip():
+            continue
+        job_file, result_file, log_file = json.loads(line)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            answers.close()
+            _child(job_file, result_file, log_file, me)
+        answers.write(f"pid {pid}\n")
+        code = _wait_or_orphaned(pid, requests)
+        if code is None:
+            return 0
+        answers.write(f"exit {code}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--serve"]:
+        return serve()
     if len(argv) != 2:
-        print("usage: python -m autograder.grade_all_job JOB.json RESULT.json", file=sys.stderr)
+        print("usage: python -m autograder.grade_all_job --serve | JOB.json RESULT.json", file=sys.stderr)
         return 2
-    die_with_parent()
-    job = json.loads(Path(argv[0]).read_text())
-    result = grade_here(job)
-    tmp = Path(argv[1] + ".tmp")
-    tmp.write_text(json.dumps(result))
-    os.replace(tmp, argv[1])  # the parent sees a whole result or none
-    return 0
+    die_with_parent(int(os.environ.get(PARENT_ENV, "0") or 0))
+    return run_job(argv[0], argv[1])
 
 
 if __name__ == "__main__":
