@@ -190,7 +190,8 @@ def _add(zf: zipfile.ZipFile, arcname: str, data: bytes, executable: bool = Fals
 
 def bundle_files(assignment: str, root: Path) -> dict[str, bytes | Path]:
     """``{name in the zip: file path or bytes}`` for the assignment's bundle."""
-    from autograder.release import student_packages
+    from autograder.release import student_units
+    from autograder.stub import flat_tree
 
     fw = framework_root()
     files: dict[str, bytes | Path] = {}
@@ -212,9 +213,9 @@ def bundle_files(assignment: str, root: Path) -> dict[str, bytes | Path]:
             raise BundleError(f"no {label} for {assignment}: {base} does not exist")
         for f in _files(base):
             files[f"{label}/{assignment}/{f.relative_to(base).as_posix()}"] = f
-    for package, tree in student_packages(assignment, root).items():
-        for rel, data in tree.items():
-            files[f"release/{assignment}/{package}/{rel}"] = data
+    # every released unit: packages and top-level modules alike
+    for rel, data in flat_tree(student_units(assignment, root)).items():
+        files[f"release/{assignment}/{rel}"] = data
     return files
 
 
