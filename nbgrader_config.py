@@ -85,8 +85,11 @@ c.Autograde.autograde_preprocessors = [
     HiddenSuiteGrades, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
 c.Execute.timeout = 300           # seconds per notebook cell (training cells)
-c.SandboxedKernelManager.slot = 0  # kernel uid = Sandbox.worker_uid_base + slot
-c.HiddenSuiteGrades.slot = 0       # hidden-suite workers run one after the kernel, same uid is fine
+# Sandbox slots (worker uid = Sandbox.worker_uid_base + slot): unset, the kernel and the
+# hidden-suite workers each take a free one, so concurrent nbgrader runs never share a uid
+# (grade-all gives each job's kernel and workers the slot that job holds).
+# c.SandboxedKernelManager.slot = 0
+# c.HiddenSuiteGrades.slot = 0
 c.HiddenSuiteGrades.results_directory = ".autograder/results"
 
 # `autograder grade-all assignment2` (many students in parallel, resumable): its

@@ -137,7 +137,10 @@ class HiddenSuiteGrades(NbGraderPreprocessor):
                                      "(never inside a student's folder).").tag(config=True)
     reuse_saved_results = Bool(True, help="Reuse a saved result when the submission, hidden suite and "
                                           "reference are unchanged (fingerprint).").tag(config=True)
-    slot = Int(0, help="Sandbox slot of the grading workers (uid Sandbox.worker_uid_base + slot).").tag(config=True)
+    slot = Int(None, allow_none=True,
+               help="Sandbox slot of the grading workers (uid Sandbox.worker_uid_base + slot). "
+                    "None: a free slot is taken for each grading (autograder.sandbox.slots)."
+               ).tag(config=True)
     parts = List(Unicode(), allow_none=True, default_value=None,
                  help="Grade only these grade_ids (others score 0); default all.").tag(config=True)
 
