@@ -97,7 +97,8 @@ class GradeAll(Configurable):
                          "Dask distributed cluster (see scheduler).").tag(config=True)
     scheduler = Unicode("", help="Address of the Dask scheduler (e.g. tcp://10.0.0.5:8786) for "
                                  "executor='dask'.").tag(config=True)
-    resume = Bool(True, help="Skip students whose done-marker matches their submission.").tag(config=True)
+    resume = Bool(True, help="Skip students whose done-marker matches their submission and the course "
+                              "(hidden suites, reference, notebooks, options, grader).").tag(config=True)
     execute_notebooks = Bool(False, help="Also execute the submitted notebooks (nbgrader's Execute "
                                          "preprocessor); scores come from the hidden suites either way."
                              ).tag(config=True)
