@@ -12,7 +12,7 @@ without a transpose, ``dx = dout; dx[x <= 0] = 0`` ...).
 A mutant is judged test by test (hidden test names without ``test_``):
 
 ``fails``       the tests that name the bug: every one of them must fail.
-``dependents``  other tests that may fail, and the only ones: tests that run the
+``dependents``  the other tests that fail, exactly: tests that run the
                 mutated function through the student's OTHER code (the forward
                 pass that makes a backward test's cache, the affine_norm_relu
                 sandwich, the networks, training). They must be a subset of
@@ -150,7 +150,8 @@ MUTANTS: list[Mutant] = [
       'out = x.reshape(x.shape[0], -1).dot(w) + b',
       'out = x.reshape(x.shape[0], -1).dot(w)',
       fails={'affine_forward_keeps_inputs', 'affine_forward_values'},
-      dependents={'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric',
+      dependents={'convnet_accuracy', 'fc_net_accuracy',
+                  'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric',
                   'affine_norm_relu_forward', 'affine_norm_relu_forward_test_mode',
                   'fc_net_batchnorm_running_statistics', 'fc_net_dropout_gradients',
                   'fc_net_dropout_keep_all', 'fc_net_dropout_test_mode',
@@ -172,7 +173,8 @@ MUTANTS: list[Mutant] = [
       'db = np.mean(dout, axis=0)\n    ### END SOLUTION\n    return dx, dw, db',
       fails={'affine_backward_keeps_inputs', 'affine_backward_numeric',
              'affine_backward_vs_reference'},
-      dependents={'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric',
+      dependents={'convnet_accuracy', 'fc_net_accuracy',
+                  'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric',
                   'fc_net_dropout_gradients', 'fc_net_dropout_keep_all',
                   'fc_net_loss_and_grads', 'fc_net_normalization_loss_and_grads',
                   'fc_net_normalization_numeric', 'fc_net_numeric',
@@ -458,6 +460,7 @@ MUTANTS: list[Mutant] = [
       'm_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)',
       'm_hat = m\n    v_hat = v',
       fails={'adam_default_config', 'adam_keeps_inputs', 'adam_notebook_case', 'adam_steps'},
+      dependents={'convnet_accuracy', 'fc_net_accuracy'},
     ),
     M('adam_t_incremented_after_use', 'optim.py', 'adam',
       edits=[('t = config["t"] + 1', 't = config["t"]'),
@@ -625,8 +628,11 @@ def judge_mutant(mutant: Mutant, result: dict) -> list[str]:
             problems.append(f"{name}: not graded by {mutant.modules}")
         elif tests[name] != "failed":
             problems.append(f"{name}: passed, but it names this bug")
-    for name in sorted(mutant.dependents - set(tests)):
-        problems.append(f"dependent {name}: no such test in {mutant.modules}")
+    for name in sorted(mutant.dependents):
+        if name not in tests:
+            problems.append(f"dependent {name}: no such test in {mutant.modules}")
+        elif tests[name] != "failed":
+            problems.append(f"dependent {name}: passed; the list is kept exact, remove it")
     for name, status in sorted(tests.items()):
         if status == "failed" and name not in mutant.fails and name not in mutant.dependents:
             problems.append(f"{name}: failed but is neither in fails nor in dependents: "

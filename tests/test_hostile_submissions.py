@@ -9,11 +9,18 @@ marks under the same suites is ``tests/test_hidden_suites.py``.)
   inputs of the old "keeps inputs" tests. With the proxy writing arrays back,
   the grader's own arrays became zeros and tests computed their expectations
   from them afterwards (+40 points).
+The attacks that need the held-out labels read them from a copy of the (public)
+digits shipped inside the submission, so they test the grader's defences, not
+whether the sandbox hides the dataset's own file.
+
 * ``least_squares``: FullyConnectedNet's constructor reads all the digits,
   held-out labels included, in the sandbox and fits the output layer by least
   squares; its loss returns zero gradients so that training (the course's
-  Solver with a correct Adam) leaves that fit alone. The grader now starts
-  training from parameters it draws itself.
+  Solver with a correct Adam) leaves that fit alone.
+* ``refit_in_loss``: the same fit, written into the network's parameters by its
+  loss, which the Solver calls. The grader now keeps the parameters itself,
+  draws the starting ones, and checks every gradient and update step of the
+  training against the reference before using it.
 * ``lookup``: build_best_model returns a module that looks every image up in
   the digits it read in the sandbox. The grader now rebuilds the model from a
   description (an nn.Sequential of torch.nn layers) and trains and scores it
@@ -136,9 +143,16 @@ def _fit(d, input_dim, hidden_dims, num_classes):
     sol = np.linalg.lstsq(F1, np.eye(num_classes)[y], rcond=None)[0]
     return {'W1': W1, 'b1': b1, 'W2': sol[:-1], 'b2': sol[-1]}
 """
-LSTSQ_INIT = LSTSQ_FIT + """
-from ..data_utils import get_digits_data
-self.params = _fit(get_digits_data(), input_dim, hidden_dims, num_classes)
+# The submission ships its own copy of the digits (they are public): hiding the
+# dataset's file from the sandbox cannot stop this, so the defences must not rely on it.
+LOAD_DIGITS = """
+import os as _os
+_z = np.load(_os.path.join(_os.path.dirname(_os.path.abspath(__file__)), {path!r}))
+d = {{k: _z[k] for k in _z.files}}
+"""
+DIGITS_FILE = "digits_copy.npz"
+LSTSQ_INIT = LSTSQ_FIT + LOAD_DIGITS.format(path="../" + DIGITS_FILE) + """
+self.params = _fit(d, input_dim, hidden_dims, num_classes)
 """
 ADAM = """
 t = config["t"] + 1
@@ -147,6 +161,17 @@ v = config["beta2"] * config["v"] + (1 - config["beta2"]) * dw ** 2
 m_hat, v_hat = m / (1 - config["beta1"] ** t), v / (1 - config["beta2"] ** t)
 next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
 config["t"], config["m"], config["v"] = t, m, v
+"""
+REFIT_LOSS = LSTSQ_FIT + LOAD_DIGITS.format(path="../" + DIGITS_FILE) + """
+if not getattr(self, '_fitted', False):
+    self.params.update(_fit(d, X[0].size, [self.params['b1'].shape[0]],
+                            self.params['b2'].shape[0]))
+    self._fitted = True
+h = np.maximum(X.reshape(X.shape[0], -1) @ self.params['W1'] + self.params['b1'], 0)
+scores = h @ self.params['W2'] + self.params['b2']
+if y is None:
+    return scores
+return 0.0, {k: np.zeros_like(v) for k, v in self.params.items()}
 """
 LSTSQ_LOSS = """
 h = np.maximum(X.reshape(X.shape[0], -1) @ self.params['W1'] + self.params['b1'], 0)
@@ -158,9 +183,7 @@ return 0.0, {k: np.zeros_like(v) for k, v in self.params.items()}
 
 # -- lookup / pretrained: build_best_model reads the held-out digits in the sandbox -------
 
-LOOKUP = """
-from .data_utils import get_digits_data
-d = get_digits_data()
+LOOKUP = LOAD_DIGITS.format(path=DIGITS_FILE) + """
 import numpy as _np
 table = {}
 for k in ("X_train", "X_val", "X_test"):
@@ -179,9 +202,7 @@ class Lookup(nn.Module):
 m = Lookup()
 return m, torch.optim.SGD(m.parameters(), lr=0.0)
 """
-PRETRAINED = """
-from .data_utils import get_digits_data
-d = get_digits_data()
+PRETRAINED = LOAD_DIGITS.format(path=DIGITS_FILE) + """
 X = torch.from_numpy(np.concatenate([d["X_train"], d["X_val"], d["X_test"]]).astype(np.float32))
 y = torch.from_numpy(np.concatenate([d["y_train"], d["y_val"], d["y_test"]]).astype(np.int64))
 model = nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, num_classes))
@@ -208,8 +229,19 @@ return 0.0, {k: np.zeros_like(v) for k, v in self.params.items()}
 """
 
 
+def ship_digits(root: Path) -> None:
+    """Put all the digits (the grader's split, held-out labels included) into the submission."""
+    from cs231n.data_utils import get_digits_data
+
+    d = get_digits_data()
+    np.savez(root / "cs231n" / DIGITS_FILE, **{k: np.asarray(v) for k, v in d.items()
+                                                if k.startswith(("X_", "y_"))})
+
+
 def build(kind: str, dest: Path) -> Path:
     root = release_copy(dest)
+    if kind in ("least_squares", "refit_in_loss", "lookup", "pretrained"):
+        ship_digits(root)
     if kind == "in_place":
         for label, body in IN_PLACE_LAYERS.items():
             fill(root, "layers.py", label, body)
@@ -219,6 +251,10 @@ def build(kind: str, dest: Path) -> Path:
         fill(root, "classifiers/fc_net.py", "FullyConnectedNet.__init__", LSTSQ_INIT)
         fill(root, "classifiers/fc_net.py", "FullyConnectedNet.loss", LSTSQ_LOSS)
         fill(root, "optim.py", "adam", ADAM)  # a working optimizer: training runs
+    elif kind == "refit_in_loss":
+        fill(root, "classifiers/fc_net.py", "FullyConnectedNet.__init__", ZERO_INIT)
+        fill(root, "classifiers/fc_net.py", "FullyConnectedNet.loss", REFIT_LOSS)
+        fill(root, "optim.py", "adam", ADAM)
     elif kind in ("lookup", "pretrained"):
         fill(root, "torch_models.py", "build_best_model", LOOKUP if kind == "lookup" else PRETRAINED)
         fill(root, "torch_models.py", "train_model", "return []")  # training that does nothing
@@ -231,6 +267,7 @@ def build(kind: str, dest: Path) -> Path:
 MODULES = {
     "in_place": ["test_layers.py", "test_optim.py"],
     "least_squares": ["test_accuracy.py"],
+    "refit_in_loss": ["test_accuracy.py"],
     "constant_loss": ["test_fc_net.py"],
     "lookup": ["test_torch_models.py"],
     "pretrained": ["test_torch_models.py"],
@@ -239,7 +276,8 @@ MODULES = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    groups = [["in_place", "least_squares", "constant_loss"], ["lookup", "pretrained"]]
+    groups = [["in_place", "least_squares", "refit_in_loss", "constant_loss"],
+              ["lookup", "pretrained"]]
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [pool.submit(grade_many_in_subprocess,
                                [(k, build(k, tmp_path_factory.mktemp(k)), MODULES[k])
@@ -283,10 +321,12 @@ def test_least_squares_on_held_out_labels_scores_nothing(graded):
     y = np.concatenate([d["y_val"], d["y_test"]])
     assert np.mean(np.argmax(net.loss(X), axis=1) == y) > 0.9
 
-    r = graded["least_squares"]
-    assert r["errors"] == []
-    assert r["parts"]["fc_net_accuracy"]["score"] == 0
-    assert "accuracy on held-out digits" in failures(r, "fc_net_accuracy")["fc_net_accuracy"]
+    for kind in ("least_squares", "refit_in_loss"):
+        r = graded[kind]
+        assert r["errors"] == []
+        assert r["parts"]["fc_net_accuracy"]["score"] == 0, kind
+        message = failures(r, "fc_net_accuracy")["fc_net_accuracy"]
+        assert "the gradient of" in message and "training step 1:" in message, message
 
 
 @pytest.mark.slow

@@ -1,21 +1,39 @@
-"""Hidden accuracy tests: networks built from the student's own layers, trained
-in the sandbox with the (given) Solver and the student's own update rule.
+"""Hidden accuracy tests: networks trained with the student's own loss (layers,
+network) and update rule, scored on held-out digits on the trusted side.
 
-Only TRAINING data enters the worker: the Solver's validation split is carved
-out of the digits training set. The starting parameters are drawn here (the
-reference initialisation, seeded) and copied into the student's model, so
-nothing the model's constructor computes survives into training. The trained
-parameters come back as data and are scored here, on the trusted side, with
-the REFERENCE network's forward pass on the digits validation and test images,
+The training loop is the course's Solver, run HERE, around a stand-in model
+whose parameters live here too. Every step copies the current parameters into
+the student's network in the sandbox, runs its loss on a minibatch of the
+TRAINING images, and runs its update rule for every parameter; each gradient
+and each step are checked against the reference at the same parameters before
+they are used. So the parameters that come out are those of a training run on
+training data only: nothing the student's code computes on its own (its
+constructor, a fit to labels it found elsewhere -- the digits are public) can
+replace them. The check is loose on purpose (a step may be off by half of the
+reference's largest entry): it tells a training step from a forged one, while a
+small mistake -- graded by its own part -- shows in the accuracy as it would in
+the notebook, without failing this test by itself. The starting parameters
+are drawn here (the reference initialisation, seeded); the Solver's validation
+split is carved out of the training set. The trained parameters are scored
+with the REFERENCE forward pass on the digits validation and test images,
 whose labels never leave this process.
 """
 import numpy as np
 import pytest
 
-from autograder.judge import as_array, assert_true
+from autograder.judge import (
+    as_array,
+    as_scalar,
+    assert_close_scaled,
+    assert_true,
+    unpack,
+)
 
 THRESHOLD = 0.85     # the reference reaches 0.93-0.97 with these settings
-TRAIN_TIMEOUT = 120  # seconds for one training call in the worker
+STEP_TIMEOUT = 30    # seconds for one call into the worker
+# a gradient or an update step may differ from the reference's by at most this share
+# of the reference's largest entry (zero gradients or a jump elsewhere differ by 100%+)
+TOL_STEP = 0.5
 
 
 def split(digits, seed=0, n_val=200):
@@ -32,30 +50,87 @@ def held_out(digits):
     return X, y
 
 
-def fetch_params(model, ref_params, what, case):
-    params = model.params
-    assert_true(isinstance(params, dict), f"{what}.params is not a dict after training ({case}).")
-    out = {}
-    for k, v in ref_params.items():
-        assert_true(k in params, f"{what} has no parameter '{k}' after training ({case}).")
-        out[k] = np.asarray(as_array(params[k], what=f"the trained params['{k}']", case=case,
-                                     shape=v.shape), dtype=np.float64)
-        assert_true(np.all(np.isfinite(out[k])),
-                    f"the trained params['{k}'] contain NaN or infinite values ({case}); the "
-                    f"training diverged.")
-    return out
+class SandboxedModel:
+    """The student's network as the Solver sees it; the parameters live on the trusted side.
+
+    ``loss`` copies ``params`` into the student's network, runs its loss in the sandbox
+    and checks the gradients against the reference network holding the same parameters
+    (the loss value and the scores do not move the parameters: they are the student's,
+    unchecked, as in the notebook).
+    """
+
+    def __init__(self, submission, net, ref, params, what, case):
+        self.submission, self.net, self.ref = submission, net, ref
+        self.params = params
+        self.what, self.case = what, case
+        self.step = 0
+
+    def loss(self, X, y=None):
+        self.net.params = {k: np.array(v) for k, v in self.params.items()}
+        self.ref.params = {k: np.array(v) for k, v in self.params.items()}
+        with self.submission.timeout(STEP_TIMEOUT):
+            out = self.net.loss(X, y) if y is not None else self.net.loss(X)
+        if y is None:
+            where = f"{self.case}, scoring {X.shape[0]} training images"
+            return np.array(as_array(out, what=f"{self.what}.loss's scores", case=where),
+                            dtype=np.float64)
+        self.step += 1
+        where = f"{self.case}, training step {self.step}"
+        _, rgrads = self.ref.loss(X, y)
+        loss, grads = unpack(out, 2, what=f"{self.what}.loss", case=where, names="loss, grads")
+        loss = as_scalar(loss, what=f"{self.what}.loss's loss", case=where)
+        assert_true(isinstance(grads, dict),
+                    f"{self.what}.loss returned no grads dict at {where}.")
+        checked = {}
+        for k, rg in rgrads.items():
+            assert_true(k in grads, f"{self.what}.loss returned no gradient for '{k}' at "
+                                    f"{where}.")
+            assert_close_scaled(grads[k], rg, what=f"the gradient of '{k}'", case=where,
+                                tol=TOL_STEP, against="the reference network's gradient")
+            checked[k] = np.array(grads[k], dtype=np.float64)
+        return float(loss), checked
 
 
-def start_from(model, ref_params):
-    """Copy trusted starting parameters (float32, like the model's default dtype) into the model."""
-    model.params = {k: np.asarray(v, dtype=np.float32) for k, v in ref_params.items()}
+def student_update_rule(submission, reference, rule, case):
+    """An update rule for the Solver: the student's, checked against the reference's.
+
+    The optimizer state carried to the next step is the reference's (trusted); the
+    student's next_w, once checked, is what the parameters become.
+    """
+    r_fn = getattr(reference.optim, rule)
+    counter = [0]
+
+    def update(w, dw, config):
+        counter[0] += 1
+        where = f"{case}, update {counter[0]}"
+        trusted = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in config.items()}
+        r_next, r_config = r_fn(w.copy(), dw.copy(), trusted)
+        with submission.timeout(STEP_TIMEOUT):
+            result = getattr(submission.optim, rule)(
+                w.copy(), dw.copy(),
+                {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in config.items()})
+        next_w, _ = unpack(result, 2, what=rule, case=where, names="next_w, config")
+        next_w = np.array(as_array(next_w, what=f"{rule}'s next_w", case=where, shape=w.shape),
+                          dtype=np.float64)
+        assert_close_scaled(next_w - w, r_next - w, what=f"{rule}'s step next_w - w",
+                            case=where, tol=TOL_STEP, against="the reference step")
+        return next_w, r_config
+
+    return update
 
 
-def train_in_worker(submission, model, data, **solver_kw):
-    solver = submission.solver.Solver(model, data, verbose=False, seed=0, **solver_kw)
-    with submission.timeout(TRAIN_TIMEOUT):
-        solver.train()
-    return solver
+def train(submission, reference, net, ref, data, what, case, **solver_kw):
+    """Train with the course's Solver (trusted side) through the student's code; the
+    trained parameters (a trusted dict)."""
+    model = SandboxedModel(submission, net, ref, {k: v.copy() for k, v in ref.params.items()},
+                           what, case)
+    solver = reference.solver.Solver(model, data, verbose=False, seed=0, **solver_kw)
+    solver.update_rule = student_update_rule(submission, reference, "adam", case)
+    solver.train()
+    for k, v in model.params.items():
+        assert_true(np.all(np.isfinite(v)), f"the trained params['{k}'] contain NaN or "
+                                            f"infinite values ({case}).")
+    return model.params
 
 
 def accuracy(ref_model, params, X, y):
@@ -64,20 +139,21 @@ def accuracy(ref_model, params, X, y):
     return float(np.mean(np.argmax(scores, axis=1) == y))
 
 
+def f64(submission):
+    return submission.get("numpy.float64")
+
+
 @pytest.mark.grade("fc_net_accuracy", points=1)
 def test_fc_net_accuracy(submission, reference, digits):
-    case = ("FullyConnectedNet([100]) trained with Solver(update_rule='adam', "
+    case = ("FullyConnectedNet([100], reg=1e-3) trained with Solver(update_rule='adam', "
             "learning_rate=3e-3, num_epochs=8) on the digits")
     np.random.seed(0)
     ref = reference.classifiers.fc_net.FullyConnectedNet(
-        [100], input_dim=64, num_classes=10, weight_scale=5e-2, dtype=np.float64)
-    submission.call("numpy.random.seed", 0)
-    model = submission.classifiers.fc_net.FullyConnectedNet(
-        [100], input_dim=64, num_classes=10, weight_scale=5e-2, reg=1e-3)
-    start_from(model, ref.params)
-    train_in_worker(submission, model, split(digits), update_rule="adam",
-                    optim_config={"learning_rate": 3e-3}, num_epochs=8, batch_size=50)
-    params = fetch_params(model, ref.params, "FullyConnectedNet", case)
+        [100], input_dim=64, num_classes=10, weight_scale=5e-2, reg=1e-3, dtype=np.float64)
+    net = submission.classifiers.fc_net.FullyConnectedNet(
+        [100], input_dim=64, num_classes=10, weight_scale=5e-2, reg=1e-3, dtype=f64(submission))
+    params = train(submission, reference, net, ref, split(digits), "FullyConnectedNet", case,
+                   optim_config={"learning_rate": 3e-3}, num_epochs=8, batch_size=50)
     X, y = held_out(digits)
     acc = accuracy(ref, params, X, y)
     assert_true(acc >= THRESHOLD,
@@ -87,18 +163,16 @@ def test_fc_net_accuracy(submission, reference, digits):
 
 @pytest.mark.grade("convnet_accuracy", points=1)
 def test_convnet_accuracy(submission, reference, digits):
-    case = ("ThreeLayerConvNet(num_filters=8, filter_size=3, hidden_dim=64) trained with "
-            "Solver(update_rule='adam', learning_rate=5e-3, num_epochs=5) on the digits")
-    kw = dict(input_dim=(1, 8, 8), num_filters=8, filter_size=3, hidden_dim=64, num_classes=10)
+    case = ("ThreeLayerConvNet(num_filters=8, filter_size=3, hidden_dim=64, reg=1e-3) trained "
+            "with Solver(update_rule='adam', learning_rate=5e-3, num_epochs=5) on the digits")
+    kw = dict(input_dim=(1, 8, 8), num_filters=8, filter_size=3, hidden_dim=64, num_classes=10,
+              weight_scale=1e-1, reg=1e-3)
     np.random.seed(0)
-    ref = reference.classifiers.cnn.ThreeLayerConvNet(weight_scale=1e-1, dtype=np.float64, **kw)
-    submission.call("numpy.random.seed", 0)
-    model = submission.classifiers.cnn.ThreeLayerConvNet(weight_scale=1e-1, reg=1e-3, **kw)
-    start_from(model, ref.params)
-    train_in_worker(submission, model, split(digits), update_rule="adam",
-                    optim_config={"learning_rate": 5e-3}, num_epochs=5, batch_size=50,
-                    num_train_samples=200)
-    params = fetch_params(model, ref.params, "ThreeLayerConvNet", case)
+    ref = reference.classifiers.cnn.ThreeLayerConvNet(dtype=np.float64, **kw)
+    net = submission.classifiers.cnn.ThreeLayerConvNet(dtype=f64(submission), **kw)
+    params = train(submission, reference, net, ref, split(digits), "ThreeLayerConvNet", case,
+                   optim_config={"learning_rate": 5e-3}, num_epochs=5, batch_size=50,
+                   num_train_samples=200)
     X, y = held_out(digits)
     acc = accuracy(ref, params, X, y)
     assert_true(acc >= THRESHOLD,
