@@ -21,10 +21,11 @@ state, so two gradings never share a process).  Three things differ:
   ``nbgrader generate_feedback`` and ``nbgrader export`` work unchanged.
 * **a staged copy of the submission.**  nbgrader reads a private copy of
   ``submitted/<student>/<assignment>/`` (which stays the untouched record of
-  what was handed in); a notebook nbgrader cannot read is replaced there by the
-  released one, so the student's ``cs231n/`` code and other notebooks are still
-  graded, and that notebook's written answers score 0 with the reason as their
-  comment (plain ``nbgrader autograde`` fails the whole student instead).
+  what was handed in); a notebook nbgrader cannot read, or one not handed in,
+  is the released one there, so the student's ``cs231n/`` code and other
+  notebooks are still graded, and that notebook's written answers score 0 with
+  the reason as their comment (plain ``nbgrader autograde`` fails the whole
+  student on an unreadable notebook instead).
 * **the hidden suite decides, notebooks are not re-executed** (the default;
   ``--execute`` keeps nbgrader's notebook execution in the sandboxed kernel).
   The course's autograde pipeline already scores every graded cell from the

@@ -73,9 +73,11 @@ def stage_submission(submitted: Path, staged: Path, released: Path) -> dict[str,
     """Copy ``submitted`` (one student's assignment folder) to ``staged`` for grading.
 
     Symbolic links are not copied (a link could point at the grader's files).
-    Each top-level notebook nbgrader cannot read is replaced by the released
-    notebook of the same name (from ``released``), with a note cell on top.
-    Returns ``{notebook file name: reason}`` for the replaced notebooks.
+    Each top-level notebook nbgrader cannot read, and each released notebook
+    that was not handed in, is replaced by the released notebook of the same
+    name (from ``released``), with a note cell on top: its autograded parts are
+    scored from the student's ``cs231n/`` code like everyone's, its written
+    answers score 0. Returns ``{notebook file name: reason}`` for them.
     """
     import nbformat
 
@@ -92,11 +94,15 @@ def stage_submission(submitted: Path, staged: Path, released: Path) -> dict[str,
             shutil.copy2(src, staged / rel / name)
 
     replaced: dict[str, str] = {}
-    for nb_path in sorted(staged.glob("*.ipynb")):
-        reason = notebook_problem(nb_path)
+    problems = {p.name: notebook_problem(p) for p in sorted(staged.glob("*.ipynb"))}
+    for release_nb in sorted(Path(released).glob("*.ipynb")):
+        if release_nb.name not in problems:  # a notebook the student did not hand in
+            problems[release_nb.name] = "it was not handed in"
+    for name, reason in sorted(problems.items()):
         if reason is None:
             continue
-        release_nb = Path(released) / nb_path.name
+        nb_path = staged / name
+        release_nb = Path(released) / name
         if not release_nb.is_file():
             continue  # not a notebook of the assignment: nbgrader skips it anyway
         nb = nbformat.read(str(release_nb), as_version=4)

@@ -38,7 +38,10 @@ def _proxy_factory(package_root: Path, sandbox, slot: int, budget):
     all of them draw on the grading's one time ``budget``."""
     from autograder.sandbox import SubmissionProxy
 
-    return lambda: SubmissionProxy.for_directory(package_root, sandbox=sandbox, slot=slot, budget=budget)
+    # sync_mutable_args is forced on whatever the course config says: the hidden suites read
+    # running statistics from bn_param and in-place changes from last_modified.
+    return lambda: SubmissionProxy.for_directory(package_root, sandbox=sandbox, slot=slot, budget=budget,
+                                                 sync_mutable_args=True)
 
 
 def _protections(sandbox) -> dict[str, bool]:

@@ -22,7 +22,8 @@ reference files run as they are).  Kinds:
                attempt must fail: it scores 0, and nothing it writes reaches the
                course (each write carries the text :func:`pwned_mark`);
 ``malformed``  one notebook that is not JSON (its ``cs231n/`` is the reference);
-``missing``    a notebook and ``cs231n/optim.py`` left out.
+``missing``    ``Dropout.ipynb`` and ``cs231n/optim.py`` left out (the notebook's parts are
+               graded from the code; the optimizers score 0).
 """
 from __future__ import annotations
 
@@ -197,7 +198,7 @@ def make_student(kind: str, student_id: str, dest: Path, assignment: str = "assi
         note = f"{nb.name} is not valid JSON"
     elif kind == "missing":
         _copy_reference(solutions, dest)
-        nb = sorted(dest.glob("*.ipynb"))[-1]
+        nb = dest / "Dropout.ipynb"
         nb.unlink()
         (dest / "cs231n" / "optim.py").unlink()
         note = f"left out {nb.name} and cs231n/optim.py"
@@ -253,7 +254,7 @@ def expectation(kind: str) -> str:
     if kind in BUGS:
         return f"loses {BUG_PARTS[kind]}"
     return {"reference": "full", "untouched": "0", "partial": "some, not all", "malicious": "0",
-            "malformed": "full (code)", "missing": "loses optim"}.get(kind, "?")
+            "malformed": "full (code)", "missing": "loses optim only"}.get(kind, "?")
 
 
 def meets_expectation(kind: str, grades: dict[str, tuple[float, float]]) -> bool:
@@ -272,9 +273,10 @@ def meets_expectation(kind: str, grades: dict[str, tuple[float, float]]) -> bool
     if kind in BUGS:
         part = BUG_PARTS[kind]
         return part in grades and grades[part][0] < grades[part][1]
-    if kind == "missing":
+    if kind == "missing":  # optim.py is missing; Dropout.ipynb's parts are graded from the code
         optim = [g for g in ("sgd_momentum", "adam") if g in grades]
-        return bool(optim) and all(grades[g][0] == 0.0 for g in optim)
+        dropout_full = all(grades[g][0] == grades[g][1] for g in ("dropout_forward",) if g in grades)
+        return bool(optim) and all(grades[g][0] == 0.0 for g in optim) and dropout_full
     return False
 
 

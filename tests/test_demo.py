@@ -116,9 +116,15 @@ def test_malformed_student_graded_from_code_and_told_why(demo):
 
 
 def test_missing_files_lose_their_parts(demo):
-    grades = _grades(demo["rows"][SID["missing"]])
+    sid = SID["missing"]
+    grades = _grades(demo["rows"][sid])
     assert grades["sgd_momentum"][0] == 0.0 and grades["adam"][0] == 0.0  # optim.py left out
     assert grades["affine_forward"][0] == pytest.approx(2.0)  # layers.py handed in
+    # Dropout.ipynb was left out: its autograded part is scored from the code, with a note
+    assert grades["dropout_forward"][0] == pytest.approx(grades["dropout_forward"][1])
+    assert "Dropout.ipynb could not be read: it was not handed in" in demo["first"].summary.notes[sid]
+    html = (demo["course"] / "feedback" / sid / A / "Dropout.html").read_text()
+    assert "not handed in" in html
 
 
 def test_feedback_export_plot(demo):

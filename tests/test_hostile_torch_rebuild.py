@@ -229,3 +229,32 @@ def test_forged_state_and_optimizer():
     d["optimizer"]["groups"][0]["options"].update(fused=True, foreach=True, initial_lr=5.0)
     _, make = tr.rebuild(d)
     assert make(tr.rebuild(good)[0]).param_groups[0]["lr"] == 0.1
+
+
+def test_public_check_accepts_exactly_what_the_grader_rebuilds():
+    """The students' public check (cs231n/checks.py) names the same layers, optimizers and
+    parameter bound as the hidden rebuild, and flags a model the grader cannot rebuild."""
+    from cs231n import checks
+
+    assert set(checks.BEST_MODEL_LAYERS) == set(tr.LAYERS)
+    assert set(checks.BEST_MODEL_OPTIMIZERS) == set(tr.OPTIMIZERS)
+    assert checks.BEST_MODEL_MAX_PARAMETERS == tr.MAX_PARAMETERS
+
+    model, optimizer = small_model()
+    assert checks._best_model_form_problem(model, optimizer) is None
+
+    class Mine(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.fc(x.flatten(1))
+
+    own = Mine()
+    assert "must be an nn.Sequential" in checks._best_model_form_problem(
+        own, torch.optim.SGD(own.parameters(), lr=0.1))
+    seq = nn.Sequential(nn.Flatten(), nn.Sequential(nn.Linear(64, 10), nn.Hardswish()))
+    assert "Hardswish" in checks._best_model_form_problem(seq, torch.optim.SGD(seq.parameters(), lr=0.1))
+    assert "optimizer" in checks._best_model_form_problem(
+        seq[:1], torch.optim.LBFGS(nn.Linear(2, 2).parameters()))

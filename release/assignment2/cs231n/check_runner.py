@@ -23,9 +23,10 @@ The child speaks JSON lines on a private file descriptor; whatever your code
 prints is captured per part (Python-level ``print``) or goes to stderr (direct
 writes to fd 1), so it can never garble the report.
 
-This file uses the standard library only and imports nothing of your package
-in the process that prints the report. (``autograder check`` of the course
-repository runs this same file.)
+This file uses the standard library only. The process that prints the report
+never imports the modules you write: ``python -m cs231n.checks`` imports only
+``cs231n/__init__.py`` and ``cs231n/checks.py`` there (given code), and
+``autograder check`` of the course repository runs this file by itself.
 """
 from __future__ import annotations
 

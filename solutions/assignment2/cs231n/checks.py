@@ -1189,6 +1189,49 @@ def _check_torch_train_model():
     return _all_pass(results)
 
 
+# What the grader can rebuild for torch_best_model (it trains the model itself;
+# see the docstring of build_best_model). Kept in step with the hidden suite by
+# the course's own tests.
+BEST_MODEL_LAYERS = (
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d",
+    "Conv2d", "Dropout", "Dropout2d", "ELU", "Flatten", "GELU", "GroupNorm", "Identity",
+    "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool2d", "ReLU", "SiLU",
+    "Sigmoid", "Softmax", "Tanh",
+)
+BEST_MODEL_OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
+                         "NAdam", "RAdam")
+BEST_MODEL_MAX_PARAMETERS = 2000000
+
+
+def _best_model_form_problem(model, optimizer):
+    """A sentence saying why the grader could not rebuild (model, optimizer), or None."""
+    import torch
+    from torch import nn
+
+    if type(model) is not nn.Sequential:
+        return "the model is a %s; it must be an nn.Sequential" % type(model).__name__
+
+    def leaves(seq):
+        for m in seq.children():
+            if type(m) is nn.Sequential:
+                yield from leaves(m)
+            else:
+                yield m
+
+    for m in leaves(model):
+        name = type(m).__name__
+        if name not in BEST_MODEL_LAYERS or getattr(nn, name, None) is not type(m):
+            return "layer %s is not one of the accepted torch.nn layers" % name
+    n_params = sum(p.numel() for p in model.parameters())
+    if n_params > BEST_MODEL_MAX_PARAMETERS:
+        return "%d parameters, more than %d" % (n_params, BEST_MODEL_MAX_PARAMETERS)
+    name = type(optimizer).__name__
+    if name not in BEST_MODEL_OPTIMIZERS or getattr(torch.optim, name, None) is not type(optimizer):
+        return "the optimizer is a %s, not one of torch.optim.%s" % (
+            name, ", ".join(BEST_MODEL_OPTIMIZERS))
+    return None
+
+
 def _check_torch_best_model():
     import torch
 
@@ -1197,6 +1240,11 @@ def _check_torch_best_model():
     data = _digits()
     torch.manual_seed(0)
     model, optimizer = build_best_model(1, 10)
+    problem = _best_model_form_problem(model, optimizer)
+    form_ok = _line("torch_best_model form (what the grader can rebuild)", problem is None,
+                    problem or "an nn.Sequential of accepted layers and a torch.optim optimizer")
+    if not form_ok:
+        return False
     start = time.time()
     train_model(model, optimizer, data["X_train"], data["y_train"], epochs=10,
                 batch_size=64, seed=0)

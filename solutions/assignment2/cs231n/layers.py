@@ -262,10 +262,9 @@ def batchnorm_backward_alt(dout, cache):
     N = dout.shape[0]
     dbeta = np.sum(dout, axis=0)
     dgamma = np.sum(dout * x_hat, axis=0)
-    dx_hat = dout * gamma
-    dx = (inv_std / N) * (
-        N * dx_hat - np.sum(dx_hat, axis=0) - x_hat * np.sum(dx_hat * x_hat, axis=0)
-    )
+    # sum(dx_hat) = gamma * dbeta and sum(dx_hat * x_hat) = gamma * dgamma, so the
+    # two sums over the batch are reused instead of computed again
+    dx = (gamma * inv_std / N) * (N * dout - dbeta - x_hat * dgamma)
     ### END SOLUTION
 
     return dx, dgamma, dbeta
