@@ -182,7 +182,7 @@ def main(argv=None) -> int:
     args.out.write_text(json.dumps(result, indent=1))
 
     ex = " (extrapolated)" if extrapolated else ""
-    row = "  {:<44}{:>9}{:>11}{:>11}{:>10}{:>16}"
+    row = "  {:<44}{:>9}{:>11}{:>11}{:>10}   {:<26}"
     print()
     print(row.format("", "students", "wall (s)", "s/student", "subs/min", f"for {n} (s)"))
     print("no notebook execution")

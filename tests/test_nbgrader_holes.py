@@ -160,6 +160,11 @@ def _delete_graded(nb):
     del nb.cells[graded_index(nb)]
 
 
+def _kill_kernel(nb):
+    """A cell before the graded one that ends the kernel's own process."""
+    nb.cells.insert(2, nbformat.v4.new_code_cell("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"))
+
+
 def _snoop(course: Path, port: int):
     def edit(nb):
         code = f'''
@@ -196,6 +201,7 @@ STUDENTS = {
     "edited": ("RELEASE", _edit_graded, 0.0),
     "edited_ok": (CORRECT, _edit_graded, 2.0),  # a correct student who also edited the graded cell
     "deleted": (CORRECT, _delete_graded, 2.0),
+    "killer": (CORRECT, _kill_kernel, 2.0),  # its notebook kills the kernel: still graded, from code
     "missing": (None, None, 0.0),
     "snoop": (CORRECT, "SNOOP", 2.0),
 }
@@ -249,6 +255,14 @@ def test_only_the_hidden_suite_scores_the_graded_cell(toy, student):
     assert cell.outputs[0].name == "stdout"
     assert cell.outputs[0].text.startswith(f"double: {expected:.2f} / 2 points")
     assert float(cell.outputs[1].data["text/plain"]) == pytest.approx(expected)
+
+
+def test_a_notebook_that_kills_its_kernel_is_still_graded(toy):
+    nb = autograded_nb(toy["course"], "killer")
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.output_type == "error"]
+    assert [e.ename for e in errors] == ["KernelDied"], errors
+    assert "the cells after it were not run" in errors[0].evalue
 
 
 def test_deleted_graded_cell_is_restored(toy):

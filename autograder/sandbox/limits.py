@@ -69,9 +69,15 @@ def kill_processes_of(uid: int, timeout: float = 3.0) -> None:
     ends a worker's daemons when neither a pid namespace nor a cgroup holds them."""
     if uid == 0 or uid == os.getuid():
         raise ValueError("refusing to kill the processes of root or of the grader itself")
+    kill_until_gone(lambda: processes_of(uid), timeout, pause=0.02)
+
+
+def kill_until_gone(list_pids, timeout: float, pause: float) -> None:
+    """SIGKILL the pids ``list_pids()`` returns, again and again (a forking process keeps
+    making new ones), until it returns none or ``timeout`` seconds have passed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        pids = processes_of(uid)
+        pids = list_pids()
         if not pids:
             return
         for pid in pids:
@@ -79,7 +85,7 @@ def kill_processes_of(uid: int, timeout: float = 3.0) -> None:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        time.sleep(0.02)
+        time.sleep(pause)
 
 
 def make_preexec(limits: Limits, cgroup_procs: list[str], nproc_applies: bool):
@@ -209,17 +215,7 @@ class CgroupSet:
             return False
 
     def kill_all(self, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            pids = self.pids()
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.01)
+        kill_until_gone(self.pids, timeout, pause=0.01)
 
     def remove(self) -> None:
         if not self.dirs:
