@@ -22,7 +22,7 @@ demo: venv
 
 test: venv
 	@bash scripts/install-browser.sh
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
 
 bench: venv
 	$(PY) benchmarks/run_all.py
