@@ -162,3 +162,23 @@ def test_protections_name_every_guard():
     for name in ("hidden_files_unreadable", "grader_files_readonly", "datasets_hidden", "disk_limit"):
         assert prot[name] is True, name
     assert "datasets_hidden" not in Sandbox().protections("notebook")
+
+
+def test_a_grader_python_under_tmp_stays_visible_in_bwrap(tmp_path):
+    """A CI checkout may put the grader's virtualenv under /tmp; the sandbox's own /tmp
+    tmpfs must not hide it (bwrap mounts in order: the tmpfs goes first)."""
+    import subprocess
+    import sys
+    import sysconfig
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   capture_output=True, timeout=120)
+    ver = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    (venv / "lib" / ver / "site-packages" / "this-project.pth").write_text(
+        sysconfig.get_paths()["purelib"] + "\n")
+    assert str(venv).startswith("/tmp/")
+    p = make_proxy("bwrap", slot=SLOT, python=str(venv / "bin" / "python"),
+                   extra_readonly_paths=[str(venv)])
+    with p:
+        assert p.ping()["python"].startswith(f"{sys.version_info.major}.{sys.version_info.minor}")

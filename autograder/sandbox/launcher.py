@@ -759,6 +759,12 @@ def bwrap_command(sb: Sandbox, plan: dict, copy: Path, program: list[str], *, ui
         elif os.path.isdir(top):
             cmd += ["--ro-bind", top, top]
     cmd += ["--ro-bind", "/etc", "/etc"]
+    # /tmp is mounted before the binds: bwrap applies mounts in order, and the grader's own
+    # Python or virtualenv may live under /tmp (a CI checkout), which a later tmpfs would hide.
+    cmd += ["--perms", "01777"]
+    if sb.tmp_tmpfs_mb > 0:
+        cmd += ["--size", str(sb.tmp_tmpfs_mb * MiB)]
+    cmd += ["--tmpfs", "/tmp"]
     binds = sb._readonly_binds()
     made = {"/", "/usr", "/etc", "/tmp", "/proc", "/dev", "/bin", "/lib", "/lib64", "/sbin"}
     dirs = []
@@ -786,10 +792,7 @@ def bwrap_command(sb: Sandbox, plan: dict, copy: Path, program: list[str], *, ui
                 "--perms", "01777", "--size", str(sb.submission_tmpfs_mb * MiB), "--tmpfs", SANDBOX_SUBMISSION]
     else:
         cmd += ["--bind", str(copy), SANDBOX_SUBMISSION]
-    cmd += ["--perms", "01777"]
-    if sb.tmp_tmpfs_mb > 0:
-        cmd += ["--size", str(sb.tmp_tmpfs_mb * MiB)]
-    cmd += ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", *extra, "--chdir", SANDBOX_SUBMISSION, "--"]
+    cmd += ["--proc", "/proc", "--dev", "/dev", *extra, "--chdir", SANDBOX_SUBMISSION, "--"]
     cmd += drop_privileges(plan, uid, gid)
     if seeded:
         cmd += [sb.python, "-I", "-S", "-B", f"{SANDBOX_WORKER_DIR}/seed.py", SANDBOX_SOURCE, SANDBOX_SUBMISSION,
