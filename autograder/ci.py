@@ -26,7 +26,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.paths import grading_tests_dir, solutions_dir, source_dir
+from autograder.paths import grading_tests_dir, is_within, solutions_dir, source_dir
 from autograder.results import GradingResult
 
 REPORT_FILES = {
@@ -49,12 +49,6 @@ class CIError(Exception):
 class CIRun:
     result: GradingResult
     files: dict[str, Path] = field(default_factory=dict)
-
-
-def is_within(path: Path, parent: Path) -> bool:
-    """Whether ``path`` is ``parent`` or below it, after resolving symbolic links."""
-    path, parent = Path(path).resolve(), Path(parent).resolve()
-    return path == parent or parent in path.parents
 
 
 def check_tests_from(tests_from: Path, checkout: Path, assignment: str) -> Path:

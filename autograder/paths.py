@@ -18,6 +18,12 @@ def course_root() -> Path:
     return Path(env).resolve() if env else PACKAGE_DIR.parent
 
 
+def is_within(path: str | os.PathLike, parent: str | os.PathLike) -> bool:
+    """Whether ``path`` is ``parent`` or below it, after resolving symbolic links."""
+    path, parent = Path(path).resolve(), Path(parent).resolve()
+    return path == parent or parent in path.parents
+
+
 def solutions_dir(assignment: str, root: Path | None = None) -> Path:
     """``solutions/<assignment>/``: the reference package ``cs231n`` lives inside."""
     return (root or course_root()) / "solutions" / assignment

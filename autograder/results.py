@@ -11,10 +11,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from autograder.student_text import clip
+
 # A test's message can quote student-controlled text (an exception message, a
 # traceback): capped here too, so no report ever carries megabytes of it.
 MAX_TEST_MESSAGE = 8192
-TRUNCATED = "... (truncated)"
 SUMMARY_CHARS = 300
 
 
@@ -33,10 +34,7 @@ class TestOutcome:
     duration: float = 0.0
 
     def __post_init__(self):
-        if not isinstance(self.message, str):
-            self.message = str(self.message)
-        if len(self.message) > MAX_TEST_MESSAGE:
-            self.message = self.message[:MAX_TEST_MESSAGE] + TRUNCATED
+        self.message = clip(str(self.message), MAX_TEST_MESSAGE)
 
     @property
     def passed(self) -> bool:
@@ -48,7 +46,7 @@ class TestOutcome:
         in tables (the full message, traceback included, stays in ``message``)."""
         lines = self.message.strip().splitlines()
         line = lines[0].strip() if lines else self.status
-        return line if len(line) <= SUMMARY_CHARS else line[:SUMMARY_CHARS] + TRUNCATED
+        return clip(line, SUMMARY_CHARS)
 
 
 @dataclass

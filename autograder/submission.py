@@ -20,6 +20,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from autograder.paths import is_within
+
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_PACKAGE_FILES = 2000  # every worker start copies the package: keep that quick
 PACKAGE = "cs231n"
@@ -168,8 +170,8 @@ class PreparedSubmission:
                 found = find_package_root(tmp / "unzipped", self.package)
             elif self.submission.is_dir():
                 found = find_package_root(self.submission, self.package)
-                inside = os.path.realpath(found / self.package)
-                if not inside.startswith(os.path.realpath(self.submission) + os.sep):
+                inside = (found / self.package).resolve()
+                if inside == self.submission.resolve() or not is_within(inside, self.submission):
                     raise SubmissionError(f"the {self.package}/ package lies outside the submission folder")
             else:
                 raise SubmissionError(f"{self.submission} is neither a folder nor a zip file")

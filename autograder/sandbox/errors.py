@@ -6,6 +6,8 @@ message says what happened in words a student can act on.
 """
 from __future__ import annotations
 
+from autograder.student_text import TRUNCATED, clip  # noqa: F401  (re-exported)
+
 # Caps on the student-controlled text a failure carries, applied on the trusted
 # side: the worker's own caps are in the student's process and can be changed
 # there (``__main__.MAX_MESSAGE = 10**9``), so they are only a courtesy.
@@ -13,22 +15,6 @@ MAX_MESSAGE_CHARS = 2048
 MAX_TRACEBACK_CHARS = 4096
 MAX_STDOUT_CHARS = 4096
 MAX_NAME_CHARS = 200
-TRUNCATED = "... (truncated)"
-
-
-def clip(text, limit: int, keep: str = "head") -> str:
-    """``text`` as a str of at most about ``limit`` characters, marked when cut.
-
-    ``keep="head"`` keeps the beginning (messages), ``"tail"`` the end
-    (tracebacks and printed output, whose last lines matter most).
-    """
-    if not isinstance(text, str):
-        return ""
-    if len(text) <= limit:
-        return text
-    if keep == "tail":
-        return TRUNCATED + "\n" + text[-limit:]
-    return text[:limit] + TRUNCATED
 
 
 class StudentCodeError(Exception):

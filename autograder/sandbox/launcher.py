@@ -46,6 +46,8 @@ from pathlib import Path
 from traitlets import Bool, Enum, Float, Int, List, Unicode
 from traitlets.config import LoggingConfigurable
 
+from autograder.paths import is_within
+
 from . import protocol
 from .errors import OversizeReply, ProtocolError, SandboxUnavailable, StudentTimeout, WorkerCrashed
 from .limits import CgroupSet, Limits, count_processes_of, kill_processes_of, make_preexec
@@ -243,7 +245,7 @@ class Sandbox(LoggingConfigurable):
         if use:
             binds = self._readonly_binds()
             exposed = [str(p) for p in self.hidden_host_paths()
-                       if any(_within(os.path.realpath(p), b) for b in binds)]
+                       if any(is_within(os.path.realpath(p), b) for b in binds)]
             hidden_ok, readonly_ok = not exposed, True
             if exposed:
                 notes.append("visible inside the sandbox (mounted read-only): " + ", ".join(exposed))
@@ -293,7 +295,7 @@ class Sandbox(LoggingConfigurable):
         ro.sort(key=len)
         binds: list[str] = []
         for p in ro:
-            if any(_within(p, b) for b in ["/usr", "/etc", *binds]):
+            if any(is_within(p, b) for b in ["/usr", "/etc", *binds]):
                 continue
             binds.append(p)
         return binds
@@ -330,10 +332,6 @@ class Sandbox(LoggingConfigurable):
         w = WorkerProcess(self, Path(submission_dir), slot, plan)
         w.start()
         return w
-
-
-def _within(path: str, base: str) -> bool:
-    return path == base or path.startswith(base.rstrip("/") + "/")
 
 
 @functools.lru_cache(maxsize=8)
@@ -734,7 +732,7 @@ def copy_submission(src: Path, dest: Path) -> None:
         skipped = {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo"))}
         for n in names:
             full = os.path.join(directory, n)
-            if os.path.islink(full) and not _within(os.path.realpath(full), str(src)):
+            if os.path.islink(full) and not is_within(os.path.realpath(full), str(src)):
                 skipped.add(n)
         return skipped
 
