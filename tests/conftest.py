@@ -5,7 +5,13 @@ sys.path): these tests check the instructor's code, never a student's.
 """
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
+
+import pytest
 
 from autograder.paths import course_root, solutions_dir
 
@@ -15,3 +21,13 @@ REFERENCE_DIR = solutions_dir(ASSIGNMENT)
 
 if str(REFERENCE_DIR) not in sys.path:
     sys.path.insert(0, str(REFERENCE_DIR))
+
+
+@pytest.fixture
+def world_dir():
+    """A folder every uid can enter, for tests where the sandbox's unprivileged worker uid
+    must reach files (pytest's tmp_path is root-only, which would hide everything)."""
+    d = Path(tempfile.mkdtemp(prefix="autograder-world-test-"))
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -59,14 +57,6 @@ async def run_in_kernel(config: Config, cwd: Path, code: str, slot: int | None =
     finally:
         kc.stop_channels()
         await km.shutdown_kernel(now=True)
-
-
-@pytest.fixture
-def world_dir():
-    d = Path(tempfile.mkdtemp(prefix="autograder-kernel-test-"))
-    os.chmod(d, 0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def notebook_folder(base: Path) -> Path:

@@ -5,8 +5,6 @@ worker cannot see scikit-learn's bundled digits."""
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,15 +16,6 @@ from sandbox_helpers import FIXTURE, IS_ROOT, bwrap_reason, make_proxy, plain_tr
 root_only = pytest.mark.skipif(not IS_ROOT, reason="the uid drop is for graders running as root")
 SLOT = 15
 UID = 61000 + SLOT
-
-
-@pytest.fixture
-def world_dir():
-    """A folder every uid can enter (pytest's tmp_path is root-only, which would hide everything)."""
-    d = Path(tempfile.mkdtemp(prefix="autograder-perm-test-"))
-    os.chmod(d, 0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def fake_course(base: Path) -> Path:
