@@ -51,7 +51,7 @@ class CIRun:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-def check_tests_from(tests_from: Path, checkout: Path, assignment: str) -> Path:
+def check_tests_from(tests_from: Path, checkout: Path, assignment: str | None) -> Path:
     """The resolved course root to take hidden tests from; :class:`CIError` if it is unusable.
 
     Refused when the root itself, or any file of it the grader trusts, lies in
@@ -63,6 +63,12 @@ def check_tests_from(tests_from: Path, checkout: Path, assignment: str) -> Path:
         raise CIError(f"--tests-from {tests_from} is not a directory (a checkout of the course "
                       "repository holding grading_tests/ and solutions/)")
     root = tests_from.resolve()
+    from autograder.course import CourseError, resolve_assignment
+
+    try:  # reads folder names only: nothing of the course runs before the checks below
+        assignment = resolve_assignment(assignment, root)
+    except CourseError as e:
+        raise CIError(str(e)) from None
     trusted = {
         "--tests-from": root,
         "grading_tests": grading_tests_dir(assignment, root),
@@ -143,7 +149,7 @@ def write_ci_reports(result: GradingResult, output_dir: Path) -> dict[str, Path]
     return files
 
 
-def grade_checkout(checkout: Path, tests_from: Path, assignment: str = "assignment2", *,
+def grade_checkout(checkout: Path, tests_from: Path, assignment: str | None = None, *,
                    output_dir: Path, sandbox_config=None, parts=None,
                    step_summary: Path | None = None, github_output: Path | None = None) -> CIRun:
     """Grade the student's ``checkout`` with the hidden suites of the course root ``tests_from``.
@@ -154,7 +160,13 @@ def grade_checkout(checkout: Path, tests_from: Path, assignment: str = "assignme
     from autograder.reports.markdown import markdown_summary
     from autograder.runner import grade_submission, make_sandbox
 
+    from autograder.course import CourseError, resolve_assignment
+
     checkout = Path(checkout)
+    try:
+        assignment = resolve_assignment(assignment, Path(tests_from))
+    except CourseError as e:
+        raise CIError(str(e)) from None
     root = check_tests_from(Path(tests_from), checkout, assignment)
     output_dir = prepare_output_dir(Path(output_dir))
     # A sandbox the course asks for but this machine lacks (--bwrap on without bubblewrap,

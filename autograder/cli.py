@@ -25,7 +25,7 @@ COMMAND_MODULES = [
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograder",
-        description="Auto-graded CS231n assignments: release, grade, report.",
+        description="Auto-graded course assignments: release, grade, report.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:

@@ -29,7 +29,7 @@ from typing import Callable
 
 from autograder import paths
 
-COURSE_PARTS = ["nbgrader_config.py", "solutions", "source", "grading_tests"]
+COURSE_PARTS = ["nbgrader_config.py", "solutions", "source", "grading_tests", "demo"]
 EXCHANGE = "exchange"
 
 
@@ -168,7 +168,13 @@ def gradebook_rows(course: Path, assignment: str) -> list[dict]:
     return rows
 
 
-def print_table(rows: list[dict], failures: dict[str, str] | None = None,
+def _short(notebook: str) -> str:
+    """A column title for a notebook: its capitals when it has several ("BatchNorm" -> "BN")."""
+    caps = "".join(c for c in notebook if c.isupper())
+    return caps if len(caps) >= 2 else notebook[:8]
+
+
+def print_table(rows: list[dict], spec, failures: dict[str, str] | None = None,
                 kinds: dict[str, str] | None = None, notes: dict[str, str] | None = None,
                 parts=None) -> None:
     """The gradebook as a table; for simulated students, what their kind must score and
@@ -180,15 +186,14 @@ def print_table(rows: list[dict], failures: dict[str, str] | None = None,
 
     failures, kinds, notes = failures or {}, kinds or {}, notes or {}
     nb_names = sorted({n for r in rows for n in r["notebooks"]})
-    short = {"BatchNormalization": "BN", "ConvolutionalNetworks": "CNN", "Dropout": "Drop",
-             "FullyConnectedNets": "FC", "PyTorch": "Torch"}
-    t = Table(title="Gradebook (nbgrader, SQLite): autograded points; inline questions are graded by hand")
+    t = Table(title=f"{spec.name} gradebook (nbgrader, SQLite): autograded points; inline questions "
+                    "are graded by hand")
     show_kind = any(kind not in sid for sid, kind in kinds.items())  # the demo's ids name their kind
     t.add_column("student", no_wrap=True)
     if show_kind:
         t.add_column("kind", no_wrap=True)
     for n in nb_names:
-        t.add_column(short.get(n, n), justify="right", no_wrap=True)
+        t.add_column(_short(n), justify="right", no_wrap=True)
     t.add_column("total", justify="right", no_wrap=True)
     t.add_column("expected", no_wrap=True)
     t.add_column("ok", no_wrap=True)
@@ -200,12 +205,12 @@ def print_table(rows: list[dict], failures: dict[str, str] | None = None,
         ok = ""
         if kind:
             grades = {k: v for k, v in r.get("autograded", {}).items() if parts is None or k in parts}
-            ok = "yes" if r["score"] is not None and meets_expectation(kind, grades) else "NO"
+            ok = "yes" if r["score"] is not None and meets_expectation(kind, grades, spec) else "NO"
         note = failures.get(r["student"]) or notes.get(r["student"], "")
         if not note and kind == "malicious":
             note = "every attack failed" if ok == "yes" else "an attack raised the score"
         t.add_row(r["student"], *([kind] if show_kind else []), *cells, total,
-                  expectation(kind) if kind else "", ok, note)
+                  expectation(kind, spec) if kind else "", ok, note)
     Console(width=max(Console().width, 180)).print(t)
 
 
@@ -237,13 +242,14 @@ def plot_distribution(rows: list[dict], out: Path, title: str) -> Path:
     return out
 
 
-def run_demo(course: Path, assignment: str = "assignment2", *, roster=None, jobs: int | None = None,
+def run_demo(course: Path, assignment: str, *, roster=None, jobs: int | None = None,
              parts=None, say: Callable[[str], None] = print, progress: bool = True,
              src_root: Path | None = None) -> DemoResult:
     """The course cycle in ``course`` (created from ``src_root`` if needed). See the module doc."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
+    from autograder.course import load_assignment
     from autograder.grade_all import grade_all
     from autograder.release import release
     from autograder.simulated_students import build_class, class_roster
@@ -261,11 +267,12 @@ def run_demo(course: Path, assignment: str = "assignment2", *, roster=None, jobs
     res.timings["release"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    roster = roster or class_roster()
+    spec = load_assignment(assignment, course)
+    roster = roster or class_roster(spec)
     kinds = res.kinds = dict(roster)
     say(f"[2/6] {len(roster)} simulated students hand in through nbgrader's exchange")
     work = course / "students"
-    students = build_class(work, roster, assignment, course)
+    students = build_class(work, roster, spec)
     for s in students:
         if _same_work(s.path, course / "submitted" / s.student_id / assignment):
             continue  # unchanged: handing in again would only change the timestamp
@@ -305,12 +312,12 @@ def run_demo(course: Path, assignment: str = "assignment2", *, roster=None, jobs
 
     say("[5/6] gradebook")
     res.rows = gradebook_rows(course, assignment)
-    print_table(res.rows, {k: v.splitlines()[0] for k, v in s.failures.items()}, kinds, s.notes, parts)
+    print_table(res.rows, spec, {k: v.splitlines()[0] for k, v in s.failures.items()}, kinds, s.notes, parts)
     for sid, reason in s.failures.items():
         say(f"      not graded: {sid}: {reason}")
     for sid, note in s.notes.items():
         say(f"      note: {sid}: {note}")
-    res.plot_path = plot_distribution(res.rows, course / "grade-distribution.png",
+    res.plot_path = plot_distribution(res.rows, course / f"grade-distribution-{assignment}.png",
                                       f"{assignment}: {len(res.rows)} simulated students")
     say(f"[6/6] wrote {res.csv_path}, {res.plot_path}, feedback for {res.feedback_dirs} students "
         f"in {course / 'feedback'}")

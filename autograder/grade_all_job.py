@@ -51,7 +51,7 @@ import uuid
 from pathlib import Path
 
 UNREADABLE_NOTE = ("{name} could not be read: {reason}; its autograded parts were graded from your "
-                   "cs231n code, and its written answers score 0.")
+                   "{package}/ code, and its written answers score 0.")
 
 
 # --------------------------------------------------------------------------- #
@@ -69,14 +69,14 @@ def notebook_problem(path: Path) -> str | None:
     return None
 
 
-def stage_submission(submitted: Path, staged: Path, released: Path) -> dict[str, str]:
+def stage_submission(submitted: Path, staged: Path, released: Path, package: str) -> dict[str, str]:
     """Copy ``submitted`` (one student's assignment folder) to ``staged`` for grading.
 
     Symbolic links are not copied (a link could point at the grader's files).
     Each top-level notebook nbgrader cannot read, and each released notebook
     that was not handed in, is replaced by the released notebook of the same
     name (from ``released``), with a note cell on top: its autograded parts are
-    scored from the student's ``cs231n/`` code like everyone's, its written
+    scored from the student's ``<package>/`` code like everyone's, its written
     answers score 0. Returns ``{notebook file name: reason}`` for them.
     """
     import nbformat
@@ -108,7 +108,7 @@ def stage_submission(submitted: Path, staged: Path, released: Path) -> dict[str,
         nb = nbformat.read(str(release_nb), as_version=4)
         note = nbformat.v4.new_markdown_cell(
             f"**{nb_path.name} could not be read** ({reason}). It was graded as the released "
-            f"notebook: its autograded parts were graded from your `cs231n/` code, and its written "
+            f"notebook: its autograded parts were graded from your `{package}/` code, and its written "
             f"answers score 0.")
         note["id"] = "unreadable-" + uuid.uuid4().hex[:8]
         nb.cells.insert(0, note)
@@ -153,7 +153,7 @@ def nbgrader_config(root: Path, db_url: str, job: dict, slot: int, staged_submit
     return config
 
 
-def read_back(db_url: str, assignment: str, student: str, notes: dict[str, str]) -> dict:
+def read_back(db_url: str, assignment: str, student: str, notes: dict[str, str], package: str) -> dict:
     """What nbgrader's autograde wrote for one student, as plain data; the written
     answers of a replaced (unreadable) notebook carry the reason as their comment."""
     from nbgrader.api import Gradebook
@@ -163,7 +163,8 @@ def read_back(db_url: str, assignment: str, student: str, notes: dict[str, str])
         notebooks = []
         for nb in sub.notebooks:
             note = notes.get(f"{nb.name}.ipynb")
-            comment = UNREADABLE_NOTE.format(name=f"{nb.name}.ipynb", reason=note) if note else None
+            comment = (UNREADABLE_NOTE.format(name=f"{nb.name}.ipynb", reason=note, package=package)
+                       if note else None)
             notebooks.append({
                 "name": nb.name,
                 "late_submission_penalty": nb.late_submission_penalty,
@@ -194,6 +195,7 @@ def summarise_nbgrader_error(res: dict) -> str:
 
 def grade_here(job: dict) -> dict:
     """Autograde one student in this process; never raises. See the module doc for shapes."""
+    from autograder.course import load_assignment
     from autograder.sandbox.slots import acquire_slot
 
     t0 = time.perf_counter()
@@ -215,12 +217,13 @@ def grade_here(job: dict) -> dict:
 
             config = nbgrader_config(root, db_url, job, slot, staged_root)
             released = root / config.CourseDirectory.get("release_directory", "release") / assignment
-            out["notes"] = stage_submission(submitted, staged_root / student / assignment, released)
+            package = load_assignment(assignment, root).package
+            out["notes"] = stage_submission(submitted, staged_root / student / assignment, released, package)
             os.chdir(root)  # nbgrader resolves relative paths and runs hooks from the course root
             api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
             res = api.autograde(assignment, student, force=True, create=True)
         if res.get("success"):
-            out.update(read_back(db_url, assignment, student, out["notes"]))
+            out.update(read_back(db_url, assignment, student, out["notes"], package))
             out["ok"] = True
         else:
             out["error"] = summarise_nbgrader_error(res)

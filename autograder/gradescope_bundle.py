@@ -42,9 +42,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.course import load_assignment
 from autograder.paths import PACKAGE_DIR, course_root, grading_tests_dir, solutions_dir, source_dir
 
-PACKAGE = "cs231n"
 SKIP_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".git", ".github",
                        "__MACOSX", ".venv", "venv"})
 SKIP_SUFFIXES = (".pyc", ".pyo", ".db", ".sqlite", ".sqlite3")
@@ -133,7 +133,7 @@ PYEOF
 
 echo "autograder: grading $SUBMISSION ($ASSIGNMENT) with $PY"
 if ! "$PY" -P -m autograder.gradescope_bundle place "$SUBMISSION" "$WORK/submission" \
-     --skeleton "$SOURCE/release/$ASSIGNMENT"; then
+     --skeleton "$SOURCE/release/$ASSIGNMENT" --package __PACKAGE__; then
   fallback "the submission could not be copied into place."
   exit 1
 fi
@@ -219,7 +219,7 @@ def bundle_files(assignment: str, root: Path) -> dict[str, bytes | Path]:
     return files
 
 
-def build_bundle(assignment: str = "assignment2", output: Path | str = "autograder.zip",
+def build_bundle(assignment: str, output: Path | str = "autograder.zip",
                  root: Path | None = None) -> Bundle:
     """Write the Gradescope autograder zip for ``assignment`` of the course at ``root``."""
     root = Path(root) if root else course_root()
@@ -231,7 +231,9 @@ def build_bundle(assignment: str = "assignment2", output: Path | str = "autograd
     with zipfile.ZipFile(tmp, "w") as zf:
         _add(zf, "setup.sh", SETUP_SH.replace("__PYTORCH_CPU_INDEX__", PYTORCH_CPU_INDEX).encode(),
              executable=True)
-        _add(zf, "run_autograder", RUN_AUTOGRADER.replace("__ASSIGNMENT__", assignment).encode(),
+        package = load_assignment(assignment, root).package
+        _add(zf, "run_autograder", RUN_AUTOGRADER.replace("__ASSIGNMENT__", assignment)
+             .replace("__PACKAGE__", package).encode(),
              executable=True)
         members += ["setup.sh", "run_autograder"]
         for name in sorted(files):
@@ -246,8 +248,7 @@ def build_bundle(assignment: str = "assignment2", output: Path | str = "autograd
 
 # -- "copy the submission into place" (run by run_autograder) -------------------
 
-def place_submission(submission: Path, dest: Path, skeleton: Path | None = None,
-                     package: str = PACKAGE) -> list[str]:
+def place_submission(submission: Path, dest: Path, skeleton: Path | None, package: str) -> list[str]:
     """Copy what the student handed in to ``dest`` so that ``dest/<package>/`` is their package.
 
     * a folder holding ``<package>/__init__.py`` somewhere (an upload of the
@@ -336,8 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("submission", type=Path)
     q.add_argument("dest", type=Path)
     q.add_argument("--skeleton", type=Path, default=None, help="release/<a>/ holding the stubbed package")
+    q.add_argument("--package", required=True, help="the package students write (the assignment's)")
     args = p.parse_args(argv)
-    for note in place_submission(args.submission, args.dest, args.skeleton):
+    for note in place_submission(args.submission, args.dest, args.skeleton, args.package):
         print(f"autograder: {note}")
     return 0
 

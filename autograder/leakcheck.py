@@ -256,6 +256,12 @@ def collect_secrets(solutions: Path | None, grading_tests: Path | None,
             if nb is not None:
                 _add_notebook(nb, show(path), add)
 
+    # the framework's files that ship inside the release (the check runner) are public
+    from .student_kit import KIT_DIR
+
+    for path in sorted(KIT_DIR.glob("*.py")):
+        add(list(enumerate(path.read_text(encoding="utf-8").splitlines())), show(path), False)
+
     for key, origin in candidates.items():
         if key not in given and not is_trivial(key):
             secrets.lines[key] = origin

@@ -2,7 +2,7 @@
 
 It lives in the trusted process. It provides the fixtures hidden tests use
 (``submission``: a proxy into a sandboxed worker; ``reference``: the reference
-package; ``digits``: the embedded data), the ``grade`` marker, and it records
+package; ``assignment``: the course's description of the assignment), the ``grade`` marker, and it records
 every test's outcome as a :class:`~autograder.results.TestOutcome` with a
 message a student can act on (never the hidden test's source: pytest's
 traceback is not shown, only our one-line reason).
@@ -17,6 +17,7 @@ from typing import Callable
 
 import pytest
 
+from autograder.course import Assignment
 from autograder.results import TestOutcome
 from autograder.sandbox.errors import MAX_MESSAGE_CHARS, clip
 
@@ -27,17 +28,27 @@ GRADE_MARKER_HELP = (
 )
 
 
-def import_reference(solutions_dir: Path):
-    """Import the reference ``cs231n`` package from ``solutions_dir`` (trusted side only)."""
-    path = str(solutions_dir)
-    if path not in sys.path:
-        sys.path.insert(0, path)
-    pkg = importlib.import_module("cs231n")
-    if not str(Path(pkg.__file__).resolve()).startswith(str(Path(solutions_dir).resolve())):
-        raise RuntimeError(f"'cs231n' resolves to {pkg.__file__}, not the reference in {solutions_dir}")
-    for sub in ("layers", "fast_layers", "optim", "layer_utils", "solver", "gradient_check",
-                "data_utils", "classifiers.fc_net", "classifiers.cnn"):
-        importlib.import_module(f"cs231n.{sub}")
+def import_reference(solutions_dir: Path, package: str, modules=()):
+    """Import the reference ``package`` from ``solutions_dir`` (trusted side only), and
+    ``modules`` (dotted names) of it.
+
+    Another assignment's package of the same name (graded earlier in this process) is
+    dropped from ``sys.modules`` first, so each grading sees its own reference.
+    """
+    root = Path(solutions_dir).resolve()
+    loaded = sys.modules.get(package)
+    if loaded is not None and root not in Path(getattr(loaded, "__file__", "/") or "/").resolve().parents:
+        for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+            del sys.modules[name]
+    if str(root) in sys.path:
+        sys.path.remove(str(root))
+    sys.path.insert(0, str(root))
+    importlib.invalidate_caches()
+    pkg = importlib.import_module(package)
+    if root not in Path(pkg.__file__).resolve().parents:
+        raise RuntimeError(f"{package!r} resolves to {pkg.__file__}, not the reference in {root}")
+    for name in modules:
+        importlib.import_module(name)
     return pkg
 
 
@@ -77,10 +88,12 @@ def _is_sandbox_failure(exc: BaseException) -> bool:
 class GradingPlugin:
     """Registered into ``pytest.main(plugins=[...])`` by :mod:`autograder.runner`."""
 
-    def __init__(self, proxy_factory: Callable[[], object], reference_dir: Path,
-                 selected_parts: set[str] | None = None, budget=None):
+    def __init__(self, proxy_factory: Callable[[], object], assignment: Assignment,
+                 selected_parts: set[str] | None = None, budget=None, package_dir: Path | None = None):
         self._proxy_factory = proxy_factory
-        self._reference_dir = reference_dir
+        self.assignment = assignment
+        # the grader's private copy of the student's package (read as text, never imported)
+        self.package_dir = package_dir
         self._selected_parts = selected_parts
         # the grading's TimeBudget (shared by the proxies): each test gets its own deadline
         self._budget = budget
@@ -186,11 +199,23 @@ def submission(request):
 
 @pytest.fixture(scope="session")
 def reference(request):
-    """The reference ``cs231n`` package, imported in the trusted process."""
-    return import_reference(request.config.stash[PLUGIN_KEY]._reference_dir)
+    """The assignment's reference package, imported in the trusted process. Fixtures of a
+    course's own (its data, say) live in its hidden suite's ``conftest.py``."""
+    a = request.config.stash[PLUGIN_KEY].assignment
+    return import_reference(a.solutions_dir, a.package, a.reference_modules)
 
 
 @pytest.fixture(scope="session")
-def digits(reference):
-    """The embedded digits data (trusted side; hidden tests decide what crosses over)."""
-    return reference.data_utils.get_digits_data()
+def student_source(request):
+    """The folder of the grader's private copy of the student's package, to read source
+    files as text (:mod:`autograder.source_checks`); never import from it."""
+    plugin = request.config.stash[PLUGIN_KEY]
+    if plugin.package_dir is None:
+        pytest.skip("no student source folder in this grading")
+    return Path(plugin.package_dir)
+
+
+@pytest.fixture(scope="session")
+def assignment(request):
+    """The :class:`~autograder.course.Assignment` being graded (its parts, package, paths)."""
+    return request.config.stash[PLUGIN_KEY].assignment

@@ -11,7 +11,8 @@ from typing import Iterable
 import pytest
 
 from autograder.parts import assignment_parts
-from autograder.paths import course_root, grading_tests_dir, solutions_dir
+from autograder.course import CourseError, load_assignment, resolve_assignment
+from autograder.paths import course_root
 from autograder import pytest_plugin
 from autograder.pytest_plugin import GradingPlugin
 from autograder.results import GradingResult, PartResult
@@ -23,25 +24,27 @@ class GradingError(Exception):
     """Grading itself could not run (not the student's fault): exit code non-zero."""
 
 
-def make_sandbox(sandbox_config, root: Path):
-    """The grading's Sandbox: the course's settings, guarding the course at ``root``."""
+def make_sandbox(sandbox_config, root: Path, hidden_site_paths=()):
+    """The grading's Sandbox: the course's settings, guarding the course at ``root`` and
+    hiding the assignment's ``hidden_site_paths`` (site-packages folders) from its workers."""
     from autograder.sandbox import Sandbox
 
     sandbox = Sandbox(config=sandbox_config) if sandbox_config is not None else Sandbox()
     if not sandbox.course_root:
         sandbox.course_root = str(root)
+    sandbox.hidden_site_paths = sorted(set(sandbox.hidden_site_paths) | set(hidden_site_paths))
     return sandbox
 
 
-def _proxy_factory(package_root: Path, sandbox, slot: int, budget):
-    """A function that opens a fresh sandboxed proxy on the submission (one per hidden module);
-    all of them draw on the grading's one time ``budget``."""
+def _proxy_factory(package_root: Path, package: str, sandbox, slot: int, budget):
+    """A function that opens a fresh sandboxed proxy on the submission's ``package`` (one per
+    hidden module); all of them draw on the grading's one time ``budget``."""
     from autograder.sandbox import SubmissionProxy
 
     # sync_mutable_args is forced on whatever the course config says: the hidden suites read
     # running statistics from bn_param and in-place changes from last_modified.
-    return lambda: SubmissionProxy.for_directory(package_root, sandbox=sandbox, slot=slot, budget=budget,
-                                                 sync_mutable_args=True)
+    return lambda: SubmissionProxy.for_directory(package_root, sandbox=sandbox, package=package, slot=slot,
+                                                 budget=budget, sync_mutable_args=True)
 
 
 def _protections(sandbox) -> dict[str, bool]:
@@ -73,7 +76,7 @@ def build_parts(assignment: str, root: Path, outcomes) -> list[PartResult]:
 
 def grade_submission(
     submission: Path,
-    assignment: str = "assignment2",
+    assignment: str | None = None,
     *,
     sandbox_config=None,
     parts: Iterable[str] | None = None,
@@ -82,7 +85,10 @@ def grade_submission(
     slot: int | None = None,
     quiet: bool = True,
 ) -> GradingResult:
-    """Grade ``submission`` (a folder holding ``cs231n/`` or a zip of one).
+    """Grade ``submission`` (a folder holding the assignment's package or a zip of one).
+
+    ``assignment`` names it (default: the one the submission's path names, or the
+    course's only one; see :func:`autograder.course.resolve_assignment`).
 
     ``parts`` restricts grading to some grade_ids (other parts are reported
     with no tests and score 0); ``modules`` to some hidden test files
@@ -94,24 +100,30 @@ def grade_submission(
     itself cannot run; everything the student did wrong is a score.
     """
     root = Path(root) if root else course_root()
-    tests_dir = grading_tests_dir(assignment, root)
+    try:
+        spec = load_assignment(resolve_assignment(assignment, root, hint=submission), root)
+    except CourseError as e:
+        raise GradingError(str(e)) from None
+    assignment = spec.name
+    tests_dir = spec.grading_tests_dir
     if not tests_dir.is_dir():
         raise GradingError(f"no hidden tests at {tests_dir}")
     start = time.perf_counter()
     result = GradingResult(assignment=assignment, submission=str(submission))
     selected = set(parts) if parts is not None else None
-    given = course_given_files(assignment, root)
-    sandbox = make_sandbox(sandbox_config, root)
+    given = course_given_files(assignment, root, spec.package)
+    sandbox = make_sandbox(sandbox_config, root, spec.hidden_site_paths)
     # the package must fit the worker's tmpfs, with room for what the student's code writes
     max_bytes = min(MAX_UNZIPPED_BYTES, sandbox.submission_tmpfs_mb * 2**20 // 2 or MAX_UNZIPPED_BYTES)
     slot_cm = acquire_slot(GRADE_SLOT_BASE, GRADE_SLOT_COUNT) if slot is None else contextlib.nullcontext(slot)
     try:
-        with slot_cm as slot, PreparedSubmission(Path(submission), given=given, max_bytes=max_bytes) as package_root:
+        with slot_cm as slot, PreparedSubmission(Path(submission), given=given, max_bytes=max_bytes,
+                                                 package=spec.package) as package_root:
             from autograder.sandbox import TimeBudget
 
             budget = TimeBudget(sandbox.submission_timeout, sandbox.test_timeout)
-            plugin = GradingPlugin(_proxy_factory(package_root, sandbox, slot, budget),
-                                   solutions_dir(assignment, root), selected, budget=budget)
+            plugin = GradingPlugin(_proxy_factory(package_root, spec.package, sandbox, slot, budget),
+                                   spec, selected, budget=budget, package_dir=Path(package_root) / spec.package)
             targets = [str(tests_dir / m) for m in modules] if modules else [str(tests_dir)]
             args = targets + [
                 "-p", "no:cacheprovider",  # never write .pytest_cache into grading_tests/

@@ -372,7 +372,9 @@ def student_units(solutions: str | os.PathLike) -> list[Unit]:
     Every ``.py`` file under ``solutions/<a>/`` is released as its stub:
     packages (directories holding ``__init__.py``) whole (their other files
     copied unchanged) and top-level modules (``solutions/<a>/helpers.py``)
-    alone. Other top-level files stay with the instructor. A ``.py`` file in
+    alone, and a package with public checks (``checks.py``) gets the framework's
+    check runner (:mod:`autograder.student_kit`). Other top-level files stay with
+    the instructor. A ``.py`` file in
     a directory that is not a package cannot be imported by the notebooks, so
     it is a :class:`StubError` rather than being left out silently.
     """
@@ -397,7 +399,9 @@ def student_units(solutions: str | os.PathLike) -> list[Unit]:
                 raise StubError(entry, 1, f"not UTF-8: {exc}") from None
             units.append(Unit(entry.name, False,
                               {"": stub_source(text, entry.name, path=entry).encode("utf-8")}))
-    return units
+    from .student_kit import add_student_kit
+
+    return add_student_kit(units)
 
 
 def flat_tree(units: list[Unit]) -> dict[str, bytes]:

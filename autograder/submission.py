@@ -4,7 +4,7 @@ preparing the private copy that is graded.
 Zips are untrusted too: members are checked for absolute paths, ``..``,
 symlinks and total size before anything is written (zip-slip / zip bombs).
 
-The graded copy holds only the ``cs231n/`` package, and like nbgrader's
+The graded copy holds only the assignment's package (``<package>/``), and like nbgrader's
 overwrite step the course's released version of every *given* file (one
 without a ``### BEGIN SOLUTION`` region in the reference: ``solver.py``,
 ``gradient_check.py``, ``data_utils.py``, the ``__init__.py`` files ...) is put
@@ -24,7 +24,6 @@ from autograder.paths import is_within
 
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_PACKAGE_FILES = 2000  # every worker start copies the package: keep that quick
-PACKAGE = "cs231n"
 SKIP_NAMES = frozenset({"__pycache__", ".ipynb_checkpoints", "__MACOSX"})
 
 
@@ -47,7 +46,7 @@ def safe_extract(zip_path: Path, dest: Path, max_bytes: int = MAX_UNZIPPED_BYTES
         zf.extractall(dest)
 
 
-def find_package_root(path: Path, package: str = PACKAGE) -> Path:
+def find_package_root(path: Path, package: str) -> Path:
     """The directory that holds ``<package>/__init__.py`` (the submission itself or one level down)."""
     candidates = [path] + sorted(p for p in path.rglob(package) if p.is_dir())
     for c in candidates:
@@ -75,7 +74,7 @@ def given_files(package_dir: Path, released_dir: Path, student_files: set[str]) 
     return out
 
 
-def course_given_files(assignment: str, root: Path | None = None, package: str = PACKAGE) -> dict[str, Path]:
+def course_given_files(assignment: str, root: Path | None, package: str) -> dict[str, Path]:
     """The given files of ``assignment``'s package: region-less files of ``solutions/<a>/<package>/``
     (the stub stage's markers, as :mod:`autograder.nbgrader_integration.student_files` reads
     them), taken from ``release/<a>/<package>/`` (see :func:`given_files`)."""
@@ -152,7 +151,7 @@ class PreparedSubmission:
     :func:`course_given_files`); ``max_bytes``: the largest package accepted.
     """
 
-    def __init__(self, submission: Path, package: str = PACKAGE, *, given: dict[str, Path] | None = None,
+    def __init__(self, submission: Path, package: str, *, given: dict[str, Path] | None = None,
                  max_bytes: int = MAX_UNZIPPED_BYTES):
         self.submission = Path(submission)
         self.package = package

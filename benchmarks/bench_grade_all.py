@@ -52,6 +52,7 @@ def build_course(course: Path, roster: list[tuple[str, str]]) -> None:
     """A scratch copy of this course, released, with ``roster``'s submissions handed in."""
     from autograder.course_demo import make_scratch_course
     from autograder.release import release
+    from autograder.course import load_assignment
     from autograder.simulated_students import make_student
 
     if course.exists():
@@ -62,7 +63,7 @@ def build_course(course: Path, roster: list[tuple[str, str]]) -> None:
         raise SystemExit(f"release leaks: {rel.findings}")
     for sid, kind in roster:
         dest = course / "submitted" / sid / A
-        make_student(kind, sid, dest, A, course)
+        make_student(kind, sid, dest, load_assignment(A, course))
         (dest / "timestamp.txt").write_text("2026-01-01 12:00:00.000000 UTC")
 
 
@@ -125,7 +126,7 @@ def main(argv=None) -> int:
     bindir = Path(sys.executable).parent
     env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
     jobs = args.jobs or os.cpu_count() or 1
-    roster = class_roster(args.students)
+    roster = class_roster(load_assignment(A), args.students)
     n_kinds = len({k for _, k in roster})
     subset = subset_of(roster, n_kinds if args.subset is None else args.subset)
     n, k = len(roster), len(subset)

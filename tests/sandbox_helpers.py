@@ -85,7 +85,7 @@ def make_proxy(mode: str, slot: int = 0, **traits) -> SubmissionProxy:
     if mode != "bwrap":
         traits = plain_traits(traits)
     sb = Sandbox(use_bwrap=(mode == "bwrap"), **traits)
-    return SubmissionProxy(functools.partial(sb.start, FIXTURE, slot=slot))
+    return SubmissionProxy(functools.partial(sb.start, FIXTURE, slot=slot), "cs231n")
 
 
 def processes_of_uid(uid: int) -> list[int]:

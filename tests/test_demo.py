@@ -13,13 +13,18 @@ from pathlib import Path
 
 import pytest
 
+from dataclasses import replace
+
+from autograder.course import load_assignment
 from autograder.course_demo import run_demo
 from autograder.paths import solutions_dir
-from autograder.simulated_students import (BUG_PARTS, BUGS, KINDS, BugNotPlanted, class_roster,
-                                           make_student, meets_expectation, pwned_mark)
+from autograder.simulated_students import (BugNotPlanted, bug_parts, class_roster, kinds, make_student,
+                                           meets_expectation, pwned_mark)
 
 A = "assignment2"
-ROSTER = class_roster()  # one student of every kind
+SPEC = load_assignment(A)
+ROSTER = class_roster(SPEC)  # one student of every kind
+BUG_PARTS = bug_parts(SPEC)
 PARTS = sorted(BUG_PARTS.values())  # affine_forward, relu_backward, dropout_forward, sgd_momentum, adam
 KIND = {sid: kind for sid, kind in ROSTER}
 SID = {kind: sid for sid, kind in ROSTER}
@@ -35,7 +40,7 @@ def demo(tmp_path_factory):
     course = tmp_path_factory.mktemp("demo") / "demo-course"
     pwned = Path("/tmp/pwned-by-student")
     before = pwned.read_bytes() if pwned.is_file() else None
-    first = run_demo(course, roster=ROSTER, jobs=2, parts=PARTS, say=lambda m: None, progress=False)
+    first = run_demo(course, A, roster=ROSTER, jobs=2, parts=PARTS, say=lambda m: None, progress=False)
     after = pwned.read_bytes() if pwned.is_file() else None
     return {"course": course, "first": first, "rows": {r["student"]: r for r in first.rows},
             "pwned_before": before, "pwned_after": after}
@@ -47,13 +52,13 @@ def _grades(row: dict) -> dict[str, tuple[float, float]]:
 
 def test_every_kind_is_handed_in_and_graded(demo):
     first, course = demo["first"], demo["course"]
-    assert set(KIND.values()) == set(KINDS)
+    assert set(KIND.values()) == set(kinds(SPEC))
     assert sorted(first.submitted) == sorted(KIND)  # through nbgrader's exchange
     assert sorted(p.name for p in (course / "submitted").iterdir()) == sorted(KIND)
     assert first.summary.failures == {}
     assert sorted(first.summary.graded) == sorted(KIND)
     for sid, row in demo["rows"].items():
-        assert meets_expectation(KIND[sid], _grades(row)), (sid, _grades(row))
+        assert meets_expectation(KIND[sid], _grades(row), SPEC), (sid, _grades(row))
 
 
 def test_reference_full_untouched_zero_partial_between(demo):
@@ -68,7 +73,8 @@ def test_reference_full_untouched_zero_partial_between(demo):
 def test_each_bug_is_planted_and_loses_points_on_its_own_part(demo):
     course, rows = demo["course"], demo["rows"]
     reference = solutions_dir(A, course) / "cs231n"
-    for kind, (fname, old, new) in BUGS.items():
+    for bug in SPEC.demo.bugs:
+        kind, fname, old, new = bug.name, bug.file, bug.old, bug.new
         sid = SID[kind]
         text = (reference / fname).read_text()
         head, _, tail = text.rpartition(old)
@@ -87,8 +93,9 @@ def test_a_bug_that_cannot_be_planted_is_an_error(tmp_path):
         (course / d / A / "cs231n").mkdir(parents=True)
     (course / "solutions" / A / "cs231n" / "optim.py").write_text("def sgd_momentum(): pass\n")
     (course / "release" / A / "cs231n" / "optim.py").write_text("def sgd_momentum(): pass\n")
+    spec = replace(SPEC, root=course)
     with pytest.raises(BugNotPlanted, match="bug-momentum-sign"):
-        make_student("bug-momentum-sign", "x", tmp_path / "x" / A, A, course)
+        make_student("bug-momentum-sign", "x", tmp_path / "x" / A, spec)
 
 
 def test_malicious_student_scores_zero_and_reaches_nothing(demo):

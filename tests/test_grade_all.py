@@ -25,6 +25,7 @@ from autograder.course_demo import make_scratch_course
 from autograder.grade_all import (course_db_url, course_fingerprint, grade_all, marker_path,
                                   read_marker)
 from autograder.release import release
+from autograder.course import load_assignment
 from autograder.simulated_students import make_student
 
 A = "assignment2"
@@ -50,7 +51,7 @@ def _scores(course: Path) -> dict[str, float]:
 
 def _hand_in(course: Path, sid: str, kind: str, day: int = 1) -> Path:
     dest = course / "submitted" / sid / A
-    make_student(kind, sid, dest, A, course)
+    make_student(kind, sid, dest, load_assignment(A, course))
     (dest / "timestamp.txt").write_text(f"2026-01-0{day} 12:00:00.000000 UTC")
     return dest
 

@@ -33,7 +33,7 @@ def submission_from_reference(dest: Path) -> Path:
 
 
 def test_given_and_student_files_are_told_apart_by_the_markers():
-    given = course_given_files(ASSIGNMENT)
+    given = course_given_files(ASSIGNMENT, None, "cs231n")
     for name in ("solver.py", "gradient_check.py", "data_utils.py", "fast_layers.py", "im2col.py",
                  "__init__.py", "classifiers/__init__.py"):
         assert name in given and given[name] == REL / name, name
@@ -54,7 +54,7 @@ def test_overlay_replaces_given_files_keeps_student_files(tmp_path):
     (pkg / "layers.py").write_text((pkg / "layers.py").read_text() + "\n# edited by the student\n")
     (pkg / "helpers.py").write_text("X = 1\n")               # the student's own extra module
     (pkg / "leak.py").symlink_to(REF / "layer_utils.py")     # a link to the reference is never followed
-    with PreparedSubmission(sub, given=course_given_files(ASSIGNMENT)) as prepared:
+    with PreparedSubmission(sub, "cs231n", given=course_given_files(ASSIGNMENT, None, "cs231n")) as prepared:
         got = prepared / "cs231n"
         assert sorted(p.name for p in prepared.iterdir()) == ["cs231n"]
         assert (got / "solver.py").read_bytes() == (REL / "solver.py").read_bytes()
@@ -72,7 +72,7 @@ def test_package_that_is_a_link_is_refused(tmp_path):
     sub.mkdir()
     (sub / "cs231n").symlink_to(REF)
     with pytest.raises(SubmissionError, match="symbolic link|outside"):
-        with PreparedSubmission(sub, given=course_given_files(ASSIGNMENT)):
+        with PreparedSubmission(sub, "cs231n", given=course_given_files(ASSIGNMENT, None, "cs231n")):
             pass
 
 
@@ -80,7 +80,7 @@ def test_oversized_package_is_refused(tmp_path):
     sub = submission_from_reference(tmp_path / "sub")
     (sub / "cs231n" / "weights.bin").write_bytes(b"\0" * (3 << 20))
     with pytest.raises(SubmissionError, match="more than 2 MB"):
-        with PreparedSubmission(sub, max_bytes=2 << 20):
+        with PreparedSubmission(sub, "cs231n", max_bytes=2 << 20):
             pass
     (sub / "cs231n" / "weights.bin").unlink()
     many = sub / "cs231n" / "many"
@@ -88,7 +88,7 @@ def test_oversized_package_is_refused(tmp_path):
     for i in range(2000):
         (many / f"f{i}.txt").write_text("")
     with pytest.raises(SubmissionError, match="more than 2000 files"):
-        with PreparedSubmission(sub):
+        with PreparedSubmission(sub, "cs231n"):
             pass
 
 

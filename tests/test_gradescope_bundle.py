@@ -320,7 +320,7 @@ def test_results_dir_not_visible_to_student_code(tmp_path):
         "    except OSError:\n"
         "        wrote = False\n"
         "    return [os.path.exists(path), wrote]\n")
-    with SubmissionProxy.for_directory(tmp_path / "probe", sandbox=Sandbox(use_bwrap=True)) as sub:
+    with SubmissionProxy.for_directory(tmp_path / "probe", "cs231n", sandbox=Sandbox(use_bwrap=True)) as sub:
         assert sub.probe.look(str(results)) == [False, False]
         assert sub.probe.look(str(REPO / "grading_tests")) == [False, False]
         assert sub.probe.look("/autograder/results") == [False, False]
@@ -337,7 +337,7 @@ def test_place_submission_shapes(tmp_path):
     shutil.copy(ref / "layers.py", loose / "layers.py")
     shutil.copy(ref / "classifiers" / "fc_net.py", loose / "fc_net.py")
     (loose / "notes.txt").write_text("hi")
-    notes = place_submission(loose, tmp_path / "placed1", skeleton)
+    notes = place_submission(loose, tmp_path / "placed1", skeleton, "cs231n")
     assert (tmp_path / "placed1" / "cs231n" / "layers.py").read_text() == (ref / "layers.py").read_text()
     assert (tmp_path / "placed1" / "cs231n" / "classifiers" / "fc_net.py").read_text() == \
         (ref / "classifiers" / "fc_net.py").read_text()
@@ -347,11 +347,11 @@ def test_place_submission_shapes(tmp_path):
     nested = tmp_path / "repo" / "assignment2"
     shutil.copytree(ref, nested / "cs231n")
     (tmp_path / "repo" / ".git").mkdir()
-    place_submission(tmp_path / "repo", tmp_path / "placed2", skeleton)
+    place_submission(tmp_path / "repo", tmp_path / "placed2", skeleton, "cs231n")
     assert (tmp_path / "placed2" / "cs231n" / "layers.py").read_text() == (ref / "layers.py").read_text()
     # a link out of the submission is not followed
     secret = tmp_path / "secret.py"
     secret.write_text("HIDDEN = 1\n")
     (nested / "cs231n" / "leak.py").symlink_to(secret)
-    place_submission(tmp_path / "repo", tmp_path / "placed3", skeleton)
+    place_submission(tmp_path / "repo", tmp_path / "placed3", skeleton, "cs231n")
     assert not (tmp_path / "placed3" / "cs231n" / "leak.py").exists()

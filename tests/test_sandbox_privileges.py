@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.course import load_assignment
 from autograder.paths import course_root
 from autograder.sandbox import Sandbox, SandboxUnavailable, StudentCodeError, SubmissionProxy
 from sandbox_helpers import FIXTURE, IS_ROOT, bwrap_reason, make_proxy, plain_traits
@@ -73,7 +74,7 @@ def test_protections_follow_the_permission_bits(world_dir):
     assert prot["grader_files_readonly"] is False and prot["hidden_files_unreadable"] is True
     # and with the locked-down course the worker really cannot read the hidden tests
     os.chmod(course / "gradebook.db", 0o600)
-    with SubmissionProxy.for_directory(FIXTURE, sandbox=sb, slot=SLOT) as p:
+    with SubmissionProxy.for_directory(FIXTURE, "cs231n", sandbox=sb, slot=SLOT) as p:
         with pytest.raises(StudentCodeError) as ei:
             p.attacks.read_file(str(course / "grading_tests" / "a" / "test_x.py"))
         assert ei.value.exc_type == "PermissionError"
@@ -129,7 +130,10 @@ def test_hidden_suite_worker_cannot_read_the_bundled_digits():
         pytest.skip(reason)
     digits = _digits_file()
     assert os.path.isfile(digits)
-    with make_proxy("bwrap", slot=SLOT) as p:
+    # what assignment 2's description (grading_tests/assignment2/assignment.toml) asks to hide
+    hidden = list(load_assignment("assignment2").hidden_site_paths)
+    assert hidden == ["sklearn/datasets/data"]
+    with make_proxy("bwrap", slot=SLOT, hidden_site_paths=hidden) as p:
         assert p.attacks.exists(digits) is False
         with pytest.raises(StudentCodeError) as ei:
             p.attacks.read_file(digits)
@@ -138,7 +142,7 @@ def test_hidden_suite_worker_cannot_read_the_bundled_digits():
             p.call("sklearn.datasets.load_digits")
         assert p.protections()["datasets_hidden"] is True
         assert p.attacks.exists(str(Path(digits).parent.parent / "_base.py"))  # the rest of sklearn is there
-    with make_proxy("bwrap", slot=SLOT, hide_datasets=False) as p:
+    with make_proxy("bwrap", slot=SLOT, hidden_site_paths=hidden, hide_datasets=False) as p:
         assert p.attacks.exists(digits) is True
         assert p.protections()["datasets_hidden"] is False
 

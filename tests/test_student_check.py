@@ -25,7 +25,7 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from autograder.check import CheckError, find_student_folder
+from autograder.check import CheckError, find_student_package
 from autograder.paths import course_root
 from student_env import prepare_venv, run_setup, student_copy, student_environ
 
@@ -167,7 +167,7 @@ def test_endless_loop_and_crash_are_reported(student, run_checks):
 
 def test_usage_errors_exit_2(student, tmp_path):
     proc = check(str(tmp_path / "nothing-here"))
-    assert proc.returncode == 2 and "no cs231n/checks.py" in proc.stderr
+    assert proc.returncode == 2 and "no <package>/checks.py" in proc.stderr
     proc = check("-p", "no_such_part", str(student))
     assert proc.returncode == 2 and "unknown part(s) no_such_part" in proc.stderr
     assert "affine_forward" in proc.stderr  # lists the parts
@@ -188,7 +188,7 @@ def test_usage_errors_exit_2(student, tmp_path):
     assert re.search(r"importing cs231n failed: NameError: .*undefined_name.* "
                      r"\(at cs231n/__init__\.py:\d+ in <module>\)", proc.stderr), proc.stderr
     with pytest.raises(CheckError):
-        find_student_folder(tmp_path)
+        find_student_package(tmp_path)
     # a release from before the check runner existed
     (student / "cs231n" / "check_runner.py").unlink()
     proc = check(str(student))

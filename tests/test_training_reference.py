@@ -1,6 +1,6 @@
 """The reference classifiers train on the embedded digits with the reference Solver.
 
-Hyperparameters are those of ``autograder.reference_training`` (the ones
+Hyperparameters are those of the course's ``demo/assignment2/train_reference.py`` (the ones
 ``make demo`` uses). Run with ``pytest -s`` to see accuracies and times.
 """
 from __future__ import annotations
@@ -8,13 +8,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.reference_training import CONFIGS, train_model, train_reference_models
+from conftest import course_script
 from cs231n.data_utils import get_digits_data
 
 MIN_VAL_ACC = 0.90
 MAX_SECONDS = 45.0  # budget 60 s on 2 shared cores; typical runs take < 15 s
 
 pytestmark = pytest.mark.slow
+
+_script = course_script("demo/assignment2/train_reference.py")
+CONFIGS, train_model, train_reference_models = _script.CONFIGS, _script.train_model, _script.train_reference_models
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """``autograder check [PATH]``: a student runs the public checks of their own work.
 
-Same table and exit codes as ``python -m cs231n.checks`` in the assignment
-folder (both run that folder's ``cs231n/check_runner.py``).
+Same table and exit codes as ``python -m <package>.checks`` in the assignment
+folder (both run that folder's ``<package>/check_runner.py``).
 """
 from __future__ import annotations
 
@@ -31,16 +31,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "check",
         help="run the public checks of your assignment folder (students)",
-        description="Run the visible checks that ship with the assignment (cs231n/checks.py) "
-                    "against your own cs231n/ package and print one row a graded part: OK, "
+        description="Run the visible checks that ship with the assignment (<package>/checks.py) "
+                    "against your own package and print one row a graded part: OK, "
                     "FAILED (with the failing comparison) or not implemented yet. Runs on your "
                     "machine in a separate Python process with PATH as its working directory; "
-                    "it never uses the hidden grading tests. The same as `python -m cs231n.checks` "
+                    "it never uses the hidden grading tests. The same as `python -m <package>.checks` "
                     "in that folder. Exit code 0 whenever the checks ran (whatever the result; see "
                     "--strict), 2 when they could not run.",
     )
     p.add_argument("path", nargs="?", default=".",
-                   help="your assignment folder, holding the notebooks and cs231n/ (default: .)")
+                   help="your assignment folder, holding the notebooks and your package (default: .)")
     p.add_argument("-p", "--part", action="append", metavar="PART",
                    help="check only this part, e.g. affine_forward (repeatable)")
     p.add_argument("-n", "--notebook", action="append", metavar="NOTEBOOK",

@@ -74,7 +74,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tests-from", required=True, metavar="COURSE_ROOT",
                    help="course root holding grading_tests/<a>/ and solutions/<a>/ (a checkout of the "
                         "instructor's repository, outside the student checkout)")
-    p.add_argument("--assignment", default="assignment2")
+    p.add_argument("--assignment", default=None,
+                   help="the assignment (default: the one the path names, or the course's only one)")
     p.add_argument("--part", action="append", metavar="GRADE_ID", help="grade only this part (repeatable)")
     p.add_argument("--output-dir", default="autograde-results", metavar="DIR",
                    help="where the reports go (default: ./autograde-results)")

@@ -77,8 +77,9 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("grade", help="grade one submission (a folder or a zip)")
-    p.add_argument("submission", help="folder holding the student's cs231n/ (and notebooks), or a zip")
-    p.add_argument("--assignment", default="assignment2")
+    p.add_argument("submission", help="folder holding the student's package (and notebooks), or a zip")
+    p.add_argument("--assignment", default=None,
+                   help="the assignment (default: the one the path names, or the course's only one)")
     p.add_argument("--part", action="append", metavar="GRADE_ID", help="grade only this part (repeatable)")
     add_report_flags(p)
     add_sandbox_flags(p)

@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "Resumable: students whose submission and course (hidden suites, reference, notebooks, "
                     "options) are unchanged since they were graded are skipped. "
                     "Defaults come from c.GradeAll.* in nbgrader_config.py.")
-    p.add_argument("assignment", help="assignment name, e.g. assignment2")
+    p.add_argument("assignment", help="assignment name (a folder of grading_tests/ with an assignment.toml)")
     p.add_argument("--root", type=Path, default=None, help="course directory (default: this course)")
     p.add_argument("--jobs", "-j", type=int, default=None, help="parallel jobs (default: all cores)")
     p.add_argument("--executor", choices=["local", "dask"], default=None,

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "/autograder/results/results.json; paths under $AUTOGRADER_GS_ROOT), the hidden "
                     "suites, the reference package, the source notebooks, the stubbed package "
                     "(for uploads of loose files), nbgrader_config.py and the framework.")
-    p.add_argument("assignment", help="e.g. assignment2")
+    p.add_argument("assignment", help="assignment name (a folder of grading_tests/ with an assignment.toml)")
     p.add_argument("-o", "--output", default="autograder.zip", help="the zip to write (default: autograder.zip)")
     p.add_argument("--root", type=Path, default=None,
                    help="course root (default: $AUTOGRADER_COURSE_ROOT or this checkout)")

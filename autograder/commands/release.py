@@ -10,13 +10,13 @@ from pathlib import Path
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "release",
-        help="generate release/<a>/: nbgrader notebooks + stubbed cs231n/, then leak-check it",
+        help="generate release/<a>/: nbgrader notebooks + the stubbed package, then leak-check it",
         description="Run nbgrader generate_assignment (--force, creating the assignment in the "
                     "gradebook), make sure the stubbed package is in release/<a>/ (writing it if "
                     "the post_convert_hook did not), then run the leak check. Exit code 1 on any "
                     "stub error, nbgrader failure or leak.",
     )
-    p.add_argument("assignment", help="assignment name, e.g. assignment2")
+    p.add_argument("assignment", help="assignment name (a folder of grading_tests/ with an assignment.toml)")
     p.add_argument("--root", type=Path, default=None,
                    help="course root (default: $AUTOGRADER_COURSE_ROOT or this checkout)")
     p.add_argument("--skip-nbgrader", action="store_true",
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
                     "on every source notebook cell. Reference, hidden tests and source default to "
                     "<root>/{solutions,grading_tests,source}/<a> for a release at <root>/release/<a>.",
     )
-    q.add_argument("release_dir", type=Path, help="e.g. release/assignment2")
+    q.add_argument("release_dir", type=Path, help="a release folder, release/<assignment>")
     q.add_argument("--solutions", type=Path, default=None, help="reference directory solutions/<a>")
     q.add_argument("--grading-tests", type=Path, default=None, help="hidden tests grading_tests/<a>")
     q.add_argument("--source", type=Path, default=None, help="source notebooks source/<a>")

@@ -22,7 +22,7 @@ from .sandboxed_kernel import SandboxedKernelManager
 
 KERNEL_DIED = ("The kernel died while running this cell (the code ended its own process, or ran "
                "out of memory); the cells after it were not run. Autograded parts are scored from "
-               "your cs231n/ code by the hidden tests either way.")
+               "your package's code by the hidden tests either way.")
 
 
 class SandboxedExecute(Execute):

@@ -135,9 +135,14 @@ class Sandbox(LoggingConfigurable):
                                       "worker_uid_base + N (a uid no one else uses).").tag(config=True)
     use_cgroups = Bool(True, help="Put each worker in its own cgroup v1 pids/memory group when "
                                   "/sys/fs/cgroup is writable.").tag(config=True)
-    hide_datasets = Bool(True, help="Hide scikit-learn's bundled datasets (sklearn/datasets/data: the "
-                                    "digits with their labels) from hidden-suite workers, behind an empty "
-                                    "tmpfs (bubblewrap only; notebook kernels always see them).").tag(config=True)
+    hide_datasets = Bool(True, help="Hide the `hidden_site_paths` (data sets whose held-out labels a "
+                                    "hidden suite uses) from hidden-suite workers, behind an empty tmpfs "
+                                    "(bubblewrap only; notebook kernels always see them).").tag(config=True)
+    hidden_site_paths = List(Unicode(), help="Folders, relative to a directory of the worker's import path "
+                                             "(site-packages), that hidden-suite workers must not read; "
+                                             "the assignment's description adds its own "
+                                             "(`hidden_site_paths` in grading_tests/<a>/assignment.toml)."
+                             ).tag(config=True)
     course_root = Unicode("", help="The course folder whose hidden tests, reference, notebooks, gradebook "
                                    "and students' work the worker must not read and, with the grader's "
                                    "code, not change; checked by permission bits when there is no "
@@ -236,12 +241,15 @@ class Sandbox(LoggingConfigurable):
         nproc_applies = (not is_root) or drop_uid
         datasets: tuple[str, ...] = ()
         datasets_ok = False
-        if use and self.hide_datasets and purpose == "hidden_suite":
-            found = _dataset_dirs(self.python)
+        if use and self.hide_datasets and purpose == "hidden_suite" and self.hidden_site_paths:
+            found = _dataset_dirs(self.python, tuple(self.hidden_site_paths))
             datasets_ok = found is not None
             datasets = found or ()
             if found is None:
-                notes.append("could not locate scikit-learn's bundled datasets to hide them")
+                notes.append("could not locate the worker's import path to hide "
+                             + ", ".join(self.hidden_site_paths))
+        elif not self.hidden_site_paths:
+            datasets_ok = True  # nothing to hide
         if use:
             binds = self._readonly_binds()
             exposed = [str(p) for p in self.hidden_host_paths()
@@ -335,12 +343,13 @@ class Sandbox(LoggingConfigurable):
 
 
 @functools.lru_cache(maxsize=8)
-def _dataset_dirs(python: str) -> tuple[str, ...] | None:
-    """scikit-learn's bundled data folders the worker's ``python`` could read, or None if unknown.
+def _dataset_dirs(python: str, relpaths: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The folders ``relpaths`` (e.g. ``"pkg/datasets/data"``) below every directory of the
+    worker ``python``'s import path that exist, or None if that path is unknown.
 
     The worker's interpreter is asked for its import path (``python -I``, as the worker
-    runs) instead of importing scikit-learn here; every ``sklearn/datasets/data`` on that
-    path, and in the system's dist-packages (visible through /usr), is hidden.
+    runs) instead of importing anything here; the system's dist-packages (visible through
+    /usr) count too.
     """
     try:
         r = subprocess.run([python, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
@@ -357,9 +366,10 @@ def _dataset_dirs(python: str) -> tuple[str, ...] | None:
     for p in paths:
         if not isinstance(p, str) or not p:
             continue
-        d = os.path.realpath(os.path.join(p, "sklearn", "datasets", "data"))
-        if os.path.isdir(d) and d not in out:
-            out.append(d)
+        for rel in relpaths:
+            d = os.path.realpath(os.path.join(p, *rel.split("/")))
+            if os.path.isdir(d) and d not in out:
+                out.append(d)
     return tuple(out)
 
 

@@ -52,11 +52,11 @@ HEADER = struct.Struct(">I")
 DEFAULT_MAX_FRAME_BYTES = 512 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 64
 MAX_NDIM = 32
-MAX_BIGINT_DIGITS = 4000
+MAX_BIGINT_DECIMALS = 4000
 MAX_TYPENAME = 200
 
 _DTYPE_RE = re.compile(r"^[<>|=][biufc][0-9]{1,2}$")
-_BIGINT_RE = re.compile(r"^-?[0-9]{1,%d}$" % MAX_BIGINT_DIGITS)
+_BIGINT_RE = re.compile(r"^-?[0-9]{1,%d}$" % MAX_BIGINT_DECIMALS)
 _ALLOWED_KINDS = frozenset("biufc")
 _I64 = struct.Struct("<q")
 _COMPLEX = struct.Struct("<dd")

@@ -1,6 +1,6 @@
 """The trusted-side face of a submission: call student code as if it were local.
 
-    with SubmissionProxy(functools.partial(Sandbox().start, submission_dir)) as submission:
+    with SubmissionProxy(functools.partial(Sandbox().start, submission_dir), "mypkg") as submission:
         out, cache = submission.layers.affine_forward(x, w, b)   # runs in the worker
         dx, dw, db = submission.layers.affine_backward(dout, cache)
         net = submission.classifiers.fc_net.FullyConnectedNet([20, 30], input_dim=15)
@@ -195,7 +195,7 @@ class SubmissionProxy:
     deadline hold across them; without one the proxy has its own.
     """
 
-    def __init__(self, worker_factory, package: str = "cs231n", *, call_timeout: float | None = None,
+    def __init__(self, worker_factory, package: str, *, call_timeout: float | None = None,
                  submission_timeout: float | None = None, sync_mutable_args: bool | None = None,
                  budget: TimeBudget | None = None):
         self._factory = worker_factory
@@ -216,7 +216,7 @@ class SubmissionProxy:
 
     # ------------------------------------------------------------------ convenience constructor
     @classmethod
-    def for_directory(cls, submission_dir, sandbox=None, package: str = "cs231n", slot: int = 0, **kw):
+    def for_directory(cls, submission_dir, package: str, sandbox=None, slot: int = 0, **kw):
         from .launcher import Sandbox
 
         sb = sandbox or Sandbox()

@@ -1,5 +1,9 @@
 """Run the public checks of your assignment in a separate process, one row a graded part.
 
+(A file of the ``autograder`` framework: the release copies it into the package
+students write, next to the course's ``checks.py``. Below, ``cs231n`` stands for
+that package.)
+
 From your assignment folder (the one holding the notebooks and ``cs231n/``)::
 
     python -m cs231n.checks                       # every part
@@ -41,7 +45,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-PACKAGE = "cs231n"
+# The release copies this file into the package students write, next to the course's
+# checks.py: the package is the folder this file sits in.
+PACKAGE = Path(__file__).resolve().parent.name
 CHECKS_FILE = "checks.py"
 
 OK = "ok"
@@ -139,6 +145,8 @@ _DRIVER = textwrap.dedent(r'''
 
     proto = os.fdopen(int(sys.argv[1]), "w", buffering=1, encoding="utf-8")
     folder, wanted, notebooks, part_timeout = sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4]), float(sys.argv[5])
+    package = sys.argv[6]
+    import importlib
     # Anything written straight to fd 1 goes to stderr, never into the protocol.
     os.dup2(2, 1)
     sys.path.insert(0, folder)
@@ -154,7 +162,7 @@ _DRIVER = textwrap.dedent(r'''
         raise PartTimeout()
 
     def student_frame(tb):
-        """'cs231n/layers.py:42 in affine_forward' for the deepest frame in the student's folder."""
+        """'<package>/layers.py:42 in affine_forward' for the deepest frame in the student's folder."""
         where = ""
         for fs in traceback.extract_tb(tb):
             path = os.path.abspath(fs.filename)
@@ -163,19 +171,20 @@ _DRIVER = textwrap.dedent(r'''
         return where
 
     try:
-        import cs231n
-        import cs231n.checks as checks
+        student_pkg = importlib.import_module(package)
+        checks = importlib.import_module(package + ".checks")
     except BaseException as exc:
-        send(event="fatal", message="importing cs231n failed: %s: %s%s" % (
-            type(exc).__name__, exc,
+        send(event="fatal", message="importing %s failed: %s: %s%s" % (
+            package, type(exc).__name__, exc,
             (" (at %s)" % student_frame(exc.__traceback__)) if student_frame(exc.__traceback__) else ""))
         sys.exit(3)
-    pkg = os.path.dirname(os.path.abspath(cs231n.__file__))
+    pkg = os.path.dirname(os.path.abspath(student_pkg.__file__))
     if os.path.dirname(pkg) != folder:
-        send(event="fatal", message="imported cs231n from %s, not from %s: is another cs231n installed?" % (pkg, folder))
+        send(event="fatal", message="imported %s from %s, not from %s: is another %s installed?" % (
+            package, pkg, folder, package))
         sys.exit(3)
     try:
-        from cs231n.notebook import not_implemented_message
+        not_implemented_message = importlib.import_module(package + ".notebook").not_implemented_message
     except Exception:
         not_implemented_message = lambda exc: "NotImplementedError: %s" % exc
 
@@ -261,7 +270,7 @@ def run_checks(
     report = CheckReport(folder=folder)
     read_fd, write_fd = os.pipe()
     cmd = [python or sys.executable, "-c", _DRIVER, str(write_fd), str(folder),
-           json.dumps(list(parts or [])), json.dumps(list(notebooks or [])), str(float(part_timeout))]
+           json.dumps(list(parts or [])), json.dumps(list(notebooks or [])), str(float(part_timeout)), PACKAGE]
     start = time.perf_counter()
     try:
         proc = subprocess.Popen(cmd, cwd=folder, env=_child_env(folder), stdin=subprocess.DEVNULL,
@@ -416,7 +425,7 @@ def print_report(report: CheckReport, out=None, verbose: bool = False) -> None:
 # --------------------------------------------------------------------------- command line
 
 
-PROG = "python -m cs231n.checks"
+PROG = f"python -m {PACKAGE}.checks"
 
 
 def build_parser(prog: str = PROG):
@@ -424,14 +433,14 @@ def build_parser(prog: str = PROG):
 
     p = argparse.ArgumentParser(
         prog=prog,
-        description="Run the public checks of your assignment (cs231n/checks.py) against your own "
-                    "cs231n/ package and print one row a graded part: OK, FAILED (with the failing "
+        description=f"Run the public checks of your assignment ({PACKAGE}/checks.py) against your own "
+                    f"{PACKAGE}/ package and print one row a graded part: OK, FAILED (with the failing "
                     "comparison) or not implemented yet. Your code runs in a separate Python process; "
                     "the hidden grading tests are never used. Exit code 0 whenever the checks ran "
                     "(whatever the result; see --strict), 2 when they could not run.")
     p.add_argument("path", nargs="?", default=None,
-                   help="your assignment folder, holding the notebooks and cs231n/ "
-                        "(default: the folder of this cs231n package)")
+                   help=f"your assignment folder, holding the notebooks and {PACKAGE}/ "
+                        f"(default: the folder of this {PACKAGE} package)")
     p.add_argument("-p", "--part", action="append", metavar="PART",
                    help="check only this part, e.g. affine_forward (repeatable)")
     p.add_argument("-n", "--notebook", action="append", metavar="NOTEBOOK",

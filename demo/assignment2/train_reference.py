@@ -1,5 +1,9 @@
 """Train the two reference classifiers of assignment 2 on the digits data.
 
+The course's sanity run: ``autograder demo`` runs this script first (the
+assignment's ``[demo] sanity_script``), ``python demo/assignment2/train_reference.py``
+runs it by hand.
+
 This is the instructor's sanity run (``make demo`` shows it): the reference
 ``FullyConnectedNet`` and ``ThreeLayerConvNet`` from ``solutions/assignment2``
 are trained with the reference ``Solver`` on the embedded handwritten digits
@@ -17,9 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder.paths import solutions_dir
-
-ASSIGNMENT = "assignment2"
+# this file is demo/assignment2/train_reference.py of the course
+SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "assignment2"
 
 # Hyperparameters of the reference runs: model keyword arguments (the input
 # size is taken from the data) and Solver keyword arguments.
@@ -46,13 +49,13 @@ CNN_CONFIG: dict[str, dict[str, Any]] = {
 CONFIGS = {"fc_net": FC_NET_CONFIG, "cnn": CNN_CONFIG}
 
 
-def import_reference(assignment: str = ASSIGNMENT) -> ModuleType:
-    """Import the reference package ``cs231n`` of ``assignment`` (trusted code only).
+def import_reference() -> ModuleType:
+    """Import the reference package ``cs231n`` of assignment 2 (trusted code only).
 
-    ``solutions/<assignment>`` is put at the front of ``sys.path``. Raises
+    ``solutions/assignment2`` is put at the front of ``sys.path``. Raises
     RuntimeError if another ``cs231n`` (a student's, say) is already imported.
     """
-    root = solutions_dir(assignment).resolve()
+    root = SOLUTIONS
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     import cs231n
@@ -148,5 +151,16 @@ def train_reference_models(verbose: bool = True, seed: int = 0) -> dict:
     return results
 
 
+def main(argv: list[str] | None = None) -> int:
+    """Train both models and print their accuracies as a table (``--quiet``: the table only)."""
+    quiet = "--quiet" in (argv if argv is not None else sys.argv[1:])
+    results = train_reference_models(verbose=not quiet)
+    print("\nReference models on the digits data (scikit-learn, 8x8 images):")
+    print(f"{'model':<22}{'val acc':>9}{'test acc':>10}{'seconds':>9}")
+    for name, r in results.items():
+        print(f"{name:<22}{r['val_acc']:>9.3f}{r['test_acc']:>10.3f}{r['seconds']:>9.1f}")
+    return 0
+
+
 if __name__ == "__main__":  # pragma: no cover
-    train_reference_models(verbose=True)
+    sys.exit(main())
