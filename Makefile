@@ -1,15 +1,24 @@
 # Two commands a user needs: `make demo` (the main job) and `make test`.
 # Both bootstrap .venv from nothing but python3 and the pinned requirements.lock.
+# PYTHON=/path/to/python3.X picks the interpreter (CPython 3.11.0 to 3.13; others are refused
+# in one line before anything is installed); VENV=dir builds the environment there instead
+# of .venv (e.g. a second one beside it: make venv PYTHON=/usr/bin/python3.11 VENV=.venv-py311).
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test bench clean
+.PHONY: venv check-python demo test bench clean
 
 venv: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+# The interpreter the venv is (or will be) made from: PYTHON when given or when there is no
+# venv yet, else the venv's own.
+check-python:
+	@if [ "$(origin PYTHON)" = "command line" ] || [ "$(origin PYTHON)" = environment ] || [ ! -x $(PY) ]; then \
+	  bash scripts/check-python.sh "$(PYTHON)"; else bash scripts/check-python.sh "$(PY)"; fi
+
+$(STAMP): requirements.lock pyproject.toml | check-python
 	@bash scripts/install-system-packages.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
