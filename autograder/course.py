@@ -15,7 +15,7 @@ The framework knows no course. Each assignment describes itself in
     from_reference = []                 # of those, the ones served from the reference
     integration = false                 # true: the part grades the student's own composite
     edge_cases = []                     # names of its edge-case tests (a small share)
-    time_limit = 10.0                   # optional: seconds a call may take
+    time_limit = 10.0                   # optional: seconds each of its calls may take at least
 
     [demo]                              # the demo's simulated students (see simulated_students)
 

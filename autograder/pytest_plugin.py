@@ -94,6 +94,7 @@ class GradingPlugin:
         self.assignment = assignment
         # the grader's private copy of the student's package (read as text, never imported)
         self.package_dir = package_dir
+        self._reference = None  # the reference package, once a part serves from it
         self._selected_parts = selected_parts
         # the grading's TimeBudget (shared by the proxies): each test gets its own deadline
         self._budget = budget
@@ -142,12 +143,33 @@ class GradingPlugin:
         past it the next call fails the test with a timeout message, and the next test starts
         with a fresh deadline (the submission's total budget still counts)."""
         if self._budget is not None:
-            self._budget.start_test()
+            marker = item.get_closest_marker("grade")
+            part = self.assignment.part(marker.args[0]) if marker is not None and marker.args else None
+            self._budget.start_test(part.time_limit if part is not None else None, self.served_for(part))
         try:
             yield
         finally:
             if self._budget is not None:
                 self._budget.end_test()
+
+    def served_for(self, part) -> dict:
+        """``{"pkg.module.function": reference callable}``: the graded functions ``part`` takes
+        from the reference (``from_reference`` in the description), run on this side when the
+        student's code calls them, so a bug there costs only its own part."""
+        if part is None or not part.from_reference:
+            return {}
+        a = self.assignment
+        if self._reference is None:
+            self._reference = import_reference(a.solutions_dir, a.package, a.reference_modules)
+        ref = self._reference
+        served = {}
+        for name in part.from_reference:
+            obj = ref
+            for attr in name.split("."):
+                obj = getattr(obj, attr) if hasattr(obj, attr) else importlib.import_module(
+                    f"{obj.__name__}.{attr}")
+            served[f"{a.package}.{name}"] = obj
+        return served
 
     # -- outcomes ---------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)

@@ -97,6 +97,7 @@ class GradingResult:
     parts: list[PartResult] = field(default_factory=list)
     execution_time: float = 0.0
     protections: dict[str, bool] = field(default_factory=dict)
+    sandbox_notes: list[str] = field(default_factory=list)  # why protections are off, if any are
     errors: list[str] = field(default_factory=list)  # grading-level problems, not the student's
 
     @property
@@ -140,6 +141,7 @@ class GradingResult:
             parts=parts,
             execution_time=d.get("execution_time", 0.0),
             protections=d.get("protections", {}),
+            sandbox_notes=d.get("sandbox_notes", []),
             errors=d.get("errors", []),
         )
 

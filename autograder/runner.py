@@ -57,6 +57,15 @@ def _protections(sandbox) -> dict[str, bool]:
         return {}
 
 
+def _notes(sandbox) -> list[str]:
+    from autograder.sandbox import SandboxUnavailable
+
+    try:
+        return sandbox.notes()
+    except SandboxUnavailable as e:
+        return [str(e)]
+
+
 def build_parts(assignment: str, root: Path, outcomes) -> list[PartResult]:
     """Group outcomes by grade_id into the notebook's parts (notebook order first)."""
     known = assignment_parts(assignment, root)
@@ -84,6 +93,7 @@ def grade_submission(
     root: Path | None = None,
     slot: int | None = None,
     quiet: bool = True,
+    record_call_times: dict | None = None,
 ) -> GradingResult:
     """Grade ``submission`` (a folder holding the assignment's package or a zip of one).
 
@@ -98,6 +108,10 @@ def grade_submission(
     copy with the course's given files put over the student's
     (:class:`PreparedSubmission`). Raises :class:`GradingError` only when grading
     itself cannot run; everything the student did wrong is a score.
+
+    Each call into student code gets a limit derived from the reference's own time for it
+    (:mod:`autograder.calibration`); ``record_call_times`` (a dict) instead records those
+    times, which is how the calibration grades the reference.
     """
     root = Path(root) if root else course_root()
     try:
@@ -115,13 +129,20 @@ def grade_submission(
     sandbox = make_sandbox(sandbox_config, root, spec.hidden_site_paths)
     # the package must fit the worker's tmpfs, with room for what the student's code writes
     max_bytes = min(MAX_UNZIPPED_BYTES, sandbox.submission_tmpfs_mb * 2**20 // 2 or MAX_UNZIPPED_BYTES)
+    if record_call_times is None:  # before taking a slot: calibrating grades the reference first
+        from autograder.calibration import call_limits
+
+        limits = call_limits(spec, sandbox, sandbox_config)
+    else:
+        limits = {}
     slot_cm = acquire_slot(GRADE_SLOT_BASE, GRADE_SLOT_COUNT) if slot is None else contextlib.nullcontext(slot)
     try:
         with slot_cm as slot, PreparedSubmission(Path(submission), given=given, max_bytes=max_bytes,
                                                  package=spec.package) as package_root:
             from autograder.sandbox import TimeBudget
 
-            budget = TimeBudget(sandbox.submission_timeout, sandbox.test_timeout)
+            budget = TimeBudget(sandbox.submission_timeout, sandbox.test_timeout, limits)
+            budget.record = record_call_times
             plugin = GradingPlugin(_proxy_factory(package_root, spec.package, sandbox, slot, budget),
                                    spec, selected, budget=budget, package_dir=Path(package_root) / spec.package)
             targets = [str(tests_dir / m) for m in modules] if modules else [str(tests_dir)]
@@ -148,6 +169,7 @@ def grade_submission(
             if plugin.sandbox_errors:  # no score from a sandbox that never ran the student's code
                 raise GradingError("the sandbox could not run student code: " + plugin.sandbox_errors[0])
             result.protections = plugin.protections or _protections(sandbox)
+            result.sandbox_notes = _notes(sandbox)
             result.parts = build_parts(assignment, root, plugin.outcomes)
     except NoFreeSlot as e:
         raise GradingError(str(e)) from None

@@ -34,8 +34,13 @@ def print_result(result: GradingResult, console: Console | None = None) -> None:
     console.print(table)
     console.print(f"[bold]Score: {result.score:.2f} / {result.max_score:g}[/]  "
                   f"({result.execution_time:.1f} s)")
+    on = [k for k, v in result.protections.items() if v]
     off = [k for k, v in result.protections.items() if not v]
+    if on:
+        console.print(f"[dim]Sandbox protections on: {', '.join(on)}[/]", soft_wrap=True)
     if off:
-        console.print(f"[yellow]Sandbox protections off on this machine: {', '.join(off)}[/]")
+        console.print(f"[yellow]Sandbox protections off on this machine: {', '.join(off)}[/]", soft_wrap=True)
+    for note in result.sandbox_notes:
+        console.print(Text(f"Sandbox: {note}", style="yellow"), soft_wrap=True)
     for err in result.errors:
         console.print(f"[red]grading problem:[/] {escape(err)}")

@@ -99,6 +99,14 @@ class Sandbox(LoggingConfigurable):
     submission_timeout = Float(1800.0, help="Wall-clock seconds all calls into student code may take in total "
                                             "for one grading, shared by every worker of it (one a hidden "
                                             "module) and across restarts; 0 = unlimited.").tag(config=True)
+    calibrate = Bool(True, help="Derive each call's limit from the reference's own time for the same call "
+                                "on this machine (autograder.calibration): call_time_factor x that time, at "
+                                "least call_time_floor, at most call_timeout. Measured once per course "
+                                "version and machine by grading the reference.").tag(config=True)
+    call_time_factor = Float(25.0, help="A call may take this many times the reference's time for it "
+                                        "(with `calibrate`).").tag(config=True)
+    call_time_floor = Float(3.0, help="Seconds every calibrated call may take at least (a part's "
+                                      "`time_limit` in the assignment's description raises it).").tag(config=True)
     test_timeout = Float(300.0, help="Wall-clock seconds the calls of ONE hidden test may take in total; a "
                                      "test over it fails with a timeout message and the next test goes "
                                      "on; 0 = unlimited.").tag(config=True)
@@ -311,6 +319,10 @@ class Sandbox(LoggingConfigurable):
     def protections(self, purpose: str = "hidden_suite") -> dict[str, bool]:
         """Which protections a worker started now would have (name -> on/off)."""
         return dict(self._plan(purpose)["protections"])
+
+    def notes(self, purpose: str = "hidden_suite") -> list[str]:
+        """Why protections are off here, one sentence each (empty when all are on)."""
+        return list(self._plan(purpose)["notes"])
 
     def check_requirements(self, plan: dict | None = None) -> None:
         plan = plan or self._plan()
@@ -605,10 +617,14 @@ class WorkerProcess:
             self.private = None
 
     # ------------------------------------------------------------------ requests
-    def request(self, msg: dict, timeout: float | None, what: str = "", to_handle=None, from_handle=None) -> dict:
+    def request(self, msg: dict, timeout: float | None, what: str = "", to_handle=None, from_handle=None,
+                on_callback=None) -> dict:
         """Send one request and return the decoded response (``{"ok": ..., ...}``).
 
-        Raises StudentTimeout / WorkerCrashed / ProtocolError (the worker is then dead).
+        While the call runs, the worker may ask the grader to run a function it serves from the
+        reference (a frame holding ``"callback"``): ``on_callback(frame) -> bytes`` answers it,
+        within the same deadline. Raises StudentTimeout / WorkerCrashed / ProtocolError (the
+        worker is then dead).
         """
         if not self.alive:
             raise WorkerCrashed("the worker is not running", function=what)
@@ -618,7 +634,14 @@ class WorkerProcess:
         deadline = time.monotonic() + timeout if timeout and timeout > 0 else None
         try:
             self._send(protocol.HEADER.pack(len(payload)) + payload, deadline, what, timeout)
-            return self._receive(self.seq, deadline, from_handle, what, timeout)
+            while True:
+                resp = self._receive(self.seq, deadline, from_handle, what, timeout)
+                if "callback" not in resp:
+                    return resp
+                if on_callback is None:
+                    raise self._protocol_error(what, "a call of a served function when none is served")
+                answer = on_callback(resp)
+                self._send(protocol.HEADER.pack(len(answer)) + answer, deadline, what, timeout)
         except BaseException:
             if self._dead_reason is None:  # interrupted mid-exchange: requests and replies are out of step
                 self.kill()
@@ -688,6 +711,8 @@ class WorkerProcess:
             resp = protocol.unpack(body, from_handle, self.sandbox.max_depth)
         except protocol.ProtocolViolation as exc:
             raise self._protocol_error(what, str(exc)) from None
+        if isinstance(resp, dict) and resp.get("seq") == seq and isinstance(resp.get("callback"), str):
+            return resp  # the worker asks for a served function (see request)
         if not isinstance(resp, dict) or resp.get("seq") != seq or not isinstance(resp.get("ok"), bool):
             raise self._protocol_error(what, "the response does not answer the request (was the protocol "
                                              "channel written to by student code?)")

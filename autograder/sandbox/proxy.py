@@ -61,17 +61,33 @@ class TimeBudget:
     test once, not ``calls x call_timeout``.
     """
 
-    def __init__(self, total: float = 0.0, test_timeout: float = 0.0):
+    def __init__(self, total: float = 0.0, test_timeout: float = 0.0, call_limits: dict | None = None):
         self.total = float(total or 0.0)
         self.test_timeout = float(test_timeout or 0.0)
         self.used = 0.0
         self.test_deadline: float | None = None
+        # per call (its label, e.g. "pkg.layers.affine_forward" or "pkg.mod.Class().method"):
+        # the limit derived from the reference's own time (autograder.calibration)
+        self.call_limits: dict[str, float] = dict(call_limits or {})
+        # calls that hit their time limit once: later calls fail at once with the same message
+        self.hung: dict[str, str] = {}
+        # when set (calibrating on the reference), the longest time each call took
+        self.record: dict[str, float] | None = None
+        # the least a calibrated call of the test at hand may take (its part's time_limit)
+        self.floor = 0.0
+        # functions the test at hand takes from the reference, run here when student code calls
+        # them: {"pkg.module.function": the reference's callable}
+        self.served: dict = {}
 
-    def start_test(self) -> None:
+    def start_test(self, floor: float | None = None, served: dict | None = None) -> None:
         self.test_deadline = time.monotonic() + self.test_timeout if self.test_timeout > 0 else None
+        self.floor = float(floor or 0.0)
+        self.served = dict(served or {})
 
     def end_test(self) -> None:
         self.test_deadline = None
+        self.floor = 0.0
+        self.served = {}
 
     def timeout_for(self, call_limit: float | None, label: str) -> tuple[float | None, str]:
         """``(seconds, which)``: how long the next call may take -- the least of the call limit
@@ -88,6 +104,23 @@ class TimeBudget:
             if left <= 0:
                 raise self.exhausted(which, label)
         return min(limits) if limits else (None, "call")
+
+    def limit_for(self, label: str, explicit: float | None, default: float | None) -> float | None:
+        """The call limit of ``label``: the reference-derived one when known (never looser than an
+        explicit :meth:`SubmissionProxy.timeout`), else the explicit one, else ``default``."""
+        derived = self.call_limits.get(label)
+        chosen = explicit if explicit is not None else default
+        if derived is None:
+            return chosen
+        derived = max(derived, self.floor)
+        return derived if not chosen or chosen <= 0 else min(derived, chosen)
+
+    def check_hung(self, label: str) -> None:
+        """Fail at once if ``label`` already ran out of time in this grading."""
+        message = self.hung.get(label)
+        if message is not None:
+            raise StudentTimeout(f"{message} (it timed out in an earlier test, so it is not run again)",
+                                 exc_type="Timeout", function=label)
 
     def exhausted(self, which: str, label: str) -> StudentTimeout:
         if which == "submission":
@@ -208,6 +241,7 @@ class SubmissionProxy:
         self._sync = sync_mutable_args
         self._budget = budget
         self._closed = False
+        self._installed: tuple[int, frozenset] = (0, frozenset())  # (worker generation, served names)
         self.last_stdout = ""
         self.last_stdout_bytes = 0
         # array arguments the last call changed in place: int positions and str keyword names
@@ -318,7 +352,10 @@ class SubmissionProxy:
     def budget(self) -> TimeBudget | None:
         return self._budget
 
-    def _call_limit(self, worker) -> float:
+    def _call_limit(self, worker, label: str = "") -> float:
+        budget = self._budget
+        if budget is not None:
+            return budget.limit_for(label, self._call_timeout, worker.sandbox.call_timeout)
         return self._call_timeout if self._call_timeout is not None else worker.sandbox.call_timeout
 
     def _the_budget(self, worker) -> TimeBudget:
@@ -391,10 +428,13 @@ class SubmissionProxy:
             if r is not None:
                 self._check_ref(r)
         if self._budget is not None:  # a used-up budget refuses before even starting a worker
+            self._budget.check_hung(label)
             self._budget.timeout_for(None, label)
         worker = self._ensure_worker()
         budget = self._the_budget(worker)
-        timeout, bound = budget.timeout_for(self._call_limit(worker), label)
+        if msg.get("op") == "call":
+            self._install_served(worker, budget, label)
+        timeout, bound = budget.timeout_for(self._call_limit(worker, label), label)
         if self._pending_release:
             msg["release"], self._pending_release = self._pending_release, []
         gen = self._gen
@@ -402,11 +442,13 @@ class SubmissionProxy:
         try:
             resp = worker.request(msg, timeout, label, self._to_handle,
                                   lambda h: RemoteRef(self, gen, h.id, h.type_name, f"{label}()"
-                                                      if msg.get("op") == "call" else label))
-        except StudentTimeout:
+                                                      if msg.get("op") == "call" else label),
+                                  on_callback=lambda req: self._serve_callback(req, budget, worker))
+        except StudentTimeout as e:
             self._kill_worker()
             if bound != "call":  # the test's or the submission's time ran out, not this call's
                 raise budget.exhausted(bound, label) from None
+            budget.hung[label] = e.message
             raise
         except (WorkerCrashed, ProtocolError):
             self._kill_worker()
@@ -417,6 +459,8 @@ class SubmissionProxy:
             raise
         finally:
             budget.used += time.monotonic() - t0
+        if budget.record is not None and msg.get("op") == "call":
+            budget.record[label] = max(budget.record.get(label, 0.0), time.monotonic() - t0)
         stdout = resp.get("stdout")
         limit = min(worker.sandbox.stdout_tail_bytes, MAX_STDOUT_CHARS)
         self.last_stdout = stdout[-limit:] if isinstance(stdout, str) else ""
@@ -424,6 +468,47 @@ class SubmissionProxy:
         if not resp["ok"]:
             raise self._error(resp.get("error"), label)
         return resp if raw else resp.get("result")
+
+    def _install_served(self, worker, budget: TimeBudget, label: str) -> None:
+        """Make the worker route the test's served functions to this process (once per change)."""
+        names = frozenset(budget.served)
+        gen, installed = self._installed
+        if (installed if gen == self._gen else frozenset()) == names:
+            return  # a fresh worker serves nothing
+        timeout, _ = budget.timeout_for(self._call_limit(worker), label)
+        resp = worker.request({"op": "serve", "names": sorted(names)}, timeout, label, self._to_handle)
+        if not resp.get("ok"):
+            raise self._error(resp.get("error"), label)
+        self._installed = (self._gen, names)
+
+    @staticmethod
+    def _serve_callback(req: dict, budget: TimeBudget, worker) -> bytes:
+        """Run a served reference function for the worker: plain data in, plain data out.
+
+        Only the functions the test at hand serves are run; dict/list arguments the
+        reference changed in place go back too. Whatever goes wrong is the answer, never
+        an exception here.
+        """
+        name = req.get("callback")
+        fn = budget.served.get(name) if isinstance(name, str) else None
+        args, kwargs = req.get("args"), req.get("kwargs")
+        if fn is None:
+            reply = {"ok": False, "error": f"{name!r} is not served by the grader in this test"}
+        elif not isinstance(args, list) or not isinstance(kwargs, dict) or not _plain_data((args, kwargs)):
+            reply = {"ok": False, "error": f"{name} takes plain data (arrays, numbers, strings, lists, dicts)"}
+        else:
+            try:
+                result = fn(*args, **kwargs)
+                reply = {"ok": True, "result": result,
+                         "args": {i: a for i, a in enumerate(args) if isinstance(a, (dict, list))},
+                         "kwargs": {k: v for k, v in kwargs.items() if isinstance(v, (dict, list))}}
+            except Exception as e:  # noqa: BLE001 - the reference rejected the student's arguments
+                reply = {"ok": False, "error": f"{name} (run by the grader from the reference) raised "
+                                               f"{type(e).__name__}: {clip(str(e), 500)}"}
+        try:
+            return protocol.pack(reply, None, worker.sandbox.max_depth)
+        except Exception as e:  # noqa: BLE001
+            return protocol.pack({"ok": False, "error": f"{name}'s result could not be sent: {e}"})
 
     def _error(self, err, label: str) -> StudentCodeError:
         if not isinstance(err, dict):
@@ -445,6 +530,18 @@ class SubmissionProxy:
     def _set_attr(self, ref: RemoteRef, name: str, value) -> None:
         self._request({"op": "set", "handle": ref._ag_id, "name": name, "value": value},
                       f"{ref._ag_label}.{name}", check=(ref,))
+
+
+def _plain_data(obj, depth: int = 0) -> bool:
+    """Whether ``obj`` holds only data (no handles into the worker), so a served reference
+    function never touches a worker object."""
+    if depth > 64 or isinstance(obj, (RemoteRef, RemotePath)):
+        return False
+    if isinstance(obj, (list, tuple)):
+        return all(_plain_data(v, depth + 1) for v in obj)
+    if isinstance(obj, dict):
+        return all(_plain_data(k, depth + 1) and _plain_data(v, depth + 1) for k, v in obj.items())
+    return True
 
 
 __all__ = ["RemotePath", "RemoteRef", "SubmissionProxy", "TimeBudget", "protocol"]

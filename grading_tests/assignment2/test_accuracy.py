@@ -1,18 +1,20 @@
-"""Hidden accuracy tests: networks trained with the student's own loss (layers,
-network) and update rule, scored on held-out digits on the trusted side.
+"""Hidden accuracy tests: networks (the student's class, its layers served from the
+reference: see ``from_reference`` in assignment.toml) trained with the course's
+update rule, scored on held-out digits on the trusted side.
 
 The training loop is the course's Solver, run HERE, around a stand-in model
 whose parameters live here too. Every step copies the current parameters into
-the student's network in the sandbox, runs its loss on a minibatch of the
-TRAINING images, and runs its update rule for every parameter; each gradient
-and each step are checked against the reference at the same parameters before
-they are used. So the parameters that come out are those of a training run on
-training data only: nothing the student's code computes on its own (its
-constructor, a fit to labels it found elsewhere -- the digits are public) can
-replace them. The check is loose on purpose (a step may be off by half of the
-reference's largest entry): it tells a training step from a forged one, while a
-small mistake -- graded by its own part -- shows in the accuracy as it would in
-the notebook, without failing this test by itself. The starting parameters
+the student's network in the sandbox and runs its loss on a minibatch of the
+TRAINING images; each gradient is checked against the reference network at the
+same parameters before the reference's update rule (Adam) uses it. Optimizers
+are graded by their own parts, so an honest optimizer bug (Adam without bias
+correction, say) costs nothing here. The parameters that come out are those of
+a training run on training data only: nothing the student's code computes on
+its own (its constructor, a fit to labels it found elsewhere -- the digits are
+public) can replace them. The gradient check is loose on purpose (off by at
+most half of the reference's largest entry): it tells a gradient from a forged
+one, while a small mistake -- graded by the network's own part -- shows in the
+accuracy as it would in the notebook, without failing this test by itself. The starting parameters
 are drawn here (the reference initialisation, seeded); the Solver's validation
 split is carved out of the training set. The trained parameters are scored
 with the REFERENCE forward pass on the digits validation and test images,
@@ -91,41 +93,14 @@ class SandboxedModel:
         return float(loss), checked
 
 
-def student_update_rule(submission, reference, rule, case):
-    """An update rule for the Solver: the student's, checked against the reference's.
-
-    The optimizer state carried to the next step is the reference's (trusted); the
-    student's next_w, once checked, is what the parameters become.
-    """
-    r_fn = getattr(reference.optim, rule)
-    counter = [0]
-
-    def update(w, dw, config):
-        counter[0] += 1
-        where = f"{case}, update {counter[0]}"
-        trusted = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in config.items()}
-        r_next, r_config = r_fn(w.copy(), dw.copy(), trusted)
-        with submission.timeout(STEP_TIMEOUT):
-            result = getattr(submission.optim, rule)(
-                w.copy(), dw.copy(),
-                {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in config.items()})
-        next_w, _ = unpack(result, 2, what=rule, case=where, names="next_w, config")
-        next_w = np.array(as_array(next_w, what=f"{rule}'s next_w", case=where, shape=w.shape),
-                          dtype=np.float64)
-        assert_close_scaled(next_w - w, r_next - w, what=f"{rule}'s step next_w - w",
-                            case=where, tol=TOL_STEP, against="the reference step")
-        return next_w, r_config
-
-    return update
-
-
 def train(submission, reference, net, ref, data, what, case, **solver_kw):
     """Train with the course's Solver (trusted side) through the student's code; the
     trained parameters (a trusted dict)."""
     model = SandboxedModel(submission, net, ref, {k: v.copy() for k, v in ref.params.items()},
                            what, case)
-    solver = reference.solver.Solver(model, data, verbose=False, seed=0, **solver_kw)
-    solver.update_rule = student_update_rule(submission, reference, "adam", case)
+    # the update rule is the reference's (the Solver's own, trusted side): optimizers are graded
+    # by their own parts, so an honest optimizer bug never costs an accuracy part
+    solver = reference.solver.Solver(model, data, verbose=False, seed=0, update_rule="adam", **solver_kw)
     solver.train()
     for k, v in model.params.items():
         assert_true(np.all(np.isfinite(v)), f"the trained params['{k}'] contain NaN or "

@@ -1,0 +1,106 @@
+"""Per-call time limits from the reference's own times on this machine.
+
+A hang must cost seconds, not minutes, while honest but slower code keeps its
+marks. So a call's limit is ``factor`` x the longest the reference took for the
+same call (its label: ``"pkg.layers.affine_forward"``, ``"pkg.mod.Class().method"``)
+in the same hidden suite on this machine, and at least ``floor`` seconds
+(``Sandbox.call_time_factor``, ``Sandbox.call_time_floor``; a part's ``time_limit``
+in the assignment's description raises its floor). Calls the reference never
+made keep ``Sandbox.call_timeout``.
+
+The times come from grading the reference itself once (in the sandbox, like any
+submission) with the proxies recording each call's duration. They are cached
+per machine in ``$XDG_CACHE_HOME/autograder/calibration/`` (``~/.cache``; a
+private folder in the temporary directory when that is not writable), keyed by
+a hash of the reference, the hidden suite and the description, so a changed
+course is measured again and copies of the same course share one measurement.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.course import Assignment
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The longest time (seconds) the reference took for each call label of one hidden suite."""
+
+    fingerprint: str
+    seconds: dict[str, float]
+
+    def limits(self, factor: float, floor: float) -> dict[str, float]:
+        """``{label: max(floor, factor * seconds)}``."""
+        return {label: max(floor, factor * t) for label, t in self.seconds.items()}
+
+
+def fingerprint(spec: Assignment) -> str:
+    """sha256 of what decides the reference's call times: its package, the hidden suite
+    (which holds the description) and the grader's own sandbox code."""
+    from autograder.nbgrader_integration.hidden_suite_grades import hash_tree
+
+    h = hashlib.sha256(spec.name.encode())
+    hash_tree(h, spec.solutions_dir, "solutions")
+    hash_tree(h, spec.grading_tests_dir, "grading_tests")
+    hash_tree(h, Path(__file__).resolve().parent / "sandbox", "sandbox", skip_suffixes=(".pyc",))
+    return h.hexdigest()
+
+
+def cache_dir() -> Path:
+    """Where calibrations are kept on this machine (created, private to this uid)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    for d in (Path(base) / "autograder" / "calibration",
+              Path(tempfile.gettempdir()) / f"autograder-calibration-{os.getuid()}"):
+        try:
+            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if os.access(d, os.W_OK) and d.stat().st_uid == os.getuid():
+                return d
+        except OSError:
+            continue
+    raise OSError("no writable folder for the calibration cache")
+
+
+def load(spec: Assignment) -> Calibration | None:
+    """The cached calibration of ``spec``'s current version, if this machine has one."""
+    fp = fingerprint(spec)
+    try:
+        data = json.loads((cache_dir() / f"{spec.name}-{fp[:24]}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("fingerprint") != fp or not isinstance(data.get("seconds"), dict):
+        return None
+    return Calibration(fp, {str(k): float(v) for k, v in data["seconds"].items()})
+
+
+def save(spec: Assignment, calibration: Calibration) -> None:
+    d = cache_dir()
+    path = d / f"{spec.name}-{calibration.fingerprint[:24]}.json"
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"fingerprint": calibration.fingerprint, "seconds": calibration.seconds},
+                              indent=1, sort_keys=True))
+    tmp.replace(path)  # atomic: concurrent gradings never read half a file
+
+
+def calibrate(spec: Assignment, sandbox_config=None) -> Calibration:
+    """Grade the reference once, recording every call's time (see the module doc)."""
+    from autograder.runner import grade_submission
+
+    times: dict[str, float] = {}
+    grade_submission(spec.solutions_dir, spec.name, sandbox_config=sandbox_config, root=spec.root,
+                     record_call_times=times)
+    calibration = Calibration(fingerprint(spec), times)
+    save(spec, calibration)
+    return calibration
+
+
+def call_limits(spec: Assignment, sandbox, sandbox_config=None) -> dict[str, float]:
+    """The per-call limits for grading ``spec`` (empty when ``Sandbox.calibrate`` is off)."""
+    if not sandbox.calibrate:
+        return {}
+    calibration = load(spec) or calibrate(spec, sandbox_config)
+    return calibration.limits(sandbox.call_time_factor, sandbox.call_time_floor)
