@@ -51,105 +51,18 @@ SKIP_SUFFIXES = (".pyc", ".pyo", ".db", ".sqlite", ".sqlite3")
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed timestamps: the same inputs give the same zip
 PYTORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
-SETUP_SH = r"""#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder image
-# (Ubuntu base image). It installs bubblewrap (the sandbox), Python 3.11 and
-# the pinned Python dependencies of requirements.lock into $AUTOGRADER_GS_ROOT/venv.
-set -euo pipefail
-GS_ROOT="${AUTOGRADER_GS_ROOT:-/autograder}"
-SOURCE="$GS_ROOT/source"
-VENV="$GS_ROOT/venv"
-export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
+# Gradescope's two entry points are shell scripts kept as template files; the bundle
+# fills in the __NAME__ placeholders (string.Template would clash with shell's $VAR).
+TEMPLATES = PACKAGE_DIR / "templates" / "gradescope"
 
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends bubblewrap util-linux ca-certificates
 
-PY311="$(command -v python3.11 || true)"
-if [ -z "$PY311" ]; then
-  if ! apt-get install -y -qq --no-install-recommends python3.11 python3.11-venv; then
-    # not in this image's archive: the deadsnakes PPA has it for every Ubuntu LTS
-    apt-get install -y -qq --no-install-recommends software-properties-common gpg-agent
-    add-apt-repository -y ppa:deadsnakes/ppa
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends python3.11 python3.11-venv
-  fi
-  PY311="$(command -v python3.11)"
-fi
+def _template(name: str, **values: str) -> bytes:
+    text = (TEMPLATES / name).read_text()
+    for key, value in values.items():
+        text = text.replace(f"__{key}__", value)
+    return text.encode()
 
-"$PY311" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --extra-index-url __PYTORCH_CPU_INDEX__ \
-    -r "$SOURCE/requirements.lock"
-"$VENV/bin/python" -m pip install --quiet --no-deps "$SOURCE"
-chmod -R a+rX "$VENV"   # the sandbox's unprivileged worker uid runs this interpreter
-"$VENV/bin/python" -c "import autograder.runner, numpy, torch; print('autograder ready')"
-"""
 
-RUN_AUTOGRADER = r"""#!/usr/bin/env bash
-# Gradescope runs this (as root) once per submission: the student's files are in
-# $GS_ROOT/submission, the grader writes $GS_ROOT/results/results.json.
-# Every path derives from $AUTOGRADER_GS_ROOT (default /autograder) so the same
-# script runs in a local copy of that layout (tests/test_gradescope_bundle.py).
-set -uo pipefail
-GS_ROOT="${AUTOGRADER_GS_ROOT:-/autograder}"
-SOURCE="$GS_ROOT/source"
-SUBMISSION="$GS_ROOT/submission"
-RESULTS="$GS_ROOT/results"
-ASSIGNMENT="__ASSIGNMENT__"
-
-if [ -n "${AUTOGRADER_GS_PYTHON:-}" ]; then PY="$AUTOGRADER_GS_PYTHON"
-elif [ -x "$GS_ROOT/venv/bin/python" ]; then PY="$GS_ROOT/venv/bin/python"
-else PY="$(command -v python3)"; fi
-
-# The framework and course come from the bundle; nothing of the submission is
-# ever on the grader's import path (-P: no script/cwd directory on sys.path).
-export AUTOGRADER_COURSE_ROOT="$SOURCE" PYTHONPATH="$SOURCE" MPLBACKEND=Agg
-
-# Student code runs as an unprivileged uid (with or without bubblewrap): it must not read
-# the course (hidden tests, reference) nor write the results, whatever modes the image gave.
-umask 077
-mkdir -p "$RESULTS"
-chmod 700 "$SOURCE" "$RESULTS"
-rm -f "$RESULTS/results.json"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/autograder-work.XXXXXX")"
-chmod 700 "$WORK"
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK"
-
-publish() {  # install the grader's results.json (atomically) as the only results file
-  cp "$1" "$RESULTS/.results.json.tmp" && mv -f "$RESULTS/.results.json.tmp" "$RESULTS/results.json"
-}
-
-fallback() {  # grading could not run: say so in a valid results.json instead of a score
-  "$PY" -P - "$1" "$WORK/fallback.json" <<'PYEOF'
-import json, sys
-msg = ("The autograder could not grade this submission (a problem of the grader, not a score "
-       "of your work): " + sys.argv[1] + " Please tell the course staff.")
-json.dump({"score": 0.0, "output": msg, "visibility": "visible", "stdout_visibility": "hidden",
-           "tests": []}, open(sys.argv[2], "w"), indent=2)
-PYEOF
-  publish "$WORK/fallback.json"
-}
-
-echo "autograder: grading $SUBMISSION ($ASSIGNMENT) with $PY"
-if ! "$PY" -P -m autograder.gradescope_bundle place "$SUBMISSION" "$WORK/submission" \
-     --skeleton "$SOURCE/release/$ASSIGNMENT" --package __PACKAGE__; then
-  fallback "the submission could not be copied into place."
-  exit 1
-fi
-
-# AUTOGRADER_GS_EXTRA_ARGS: extra options for `autograder grade` (e.g. --part ID, limits).
-# shellcheck disable=SC2086
-"$PY" -P -m autograder.cli grade "$WORK/submission" --assignment "$ASSIGNMENT" \
-    -o "$WORK/results.json" ${AUTOGRADER_GS_EXTRA_ARGS:-}
-status=$?
-if [ "$status" -eq 0 ] && [ -s "$WORK/results.json" ]; then
-  publish "$WORK/results.json"
-  exit 0
-fi
-fallback "autograder grade exited with status $status."
-exit 1
-"""
 
 
 @dataclass
@@ -229,11 +142,9 @@ def build_bundle(assignment: str, output: Path | str = "autograder.zip",
     tmp = output.with_name(output.name + ".part")
     members = []
     with zipfile.ZipFile(tmp, "w") as zf:
-        _add(zf, "setup.sh", SETUP_SH.replace("__PYTORCH_CPU_INDEX__", PYTORCH_CPU_INDEX).encode(),
-             executable=True)
+        _add(zf, "setup.sh", _template("setup.sh", PYTORCH_CPU_INDEX=PYTORCH_CPU_INDEX), executable=True)
         package = load_assignment(assignment, root).package
-        _add(zf, "run_autograder", RUN_AUTOGRADER.replace("__ASSIGNMENT__", assignment)
-             .replace("__PACKAGE__", package).encode(),
+        _add(zf, "run_autograder", _template("run_autograder", ASSIGNMENT=assignment, PACKAGE=package),
              executable=True)
         members += ["setup.sh", "run_autograder"]
         for name in sorted(files):

@@ -232,7 +232,7 @@ def assert_inputs_kept(modified, function: str, arguments, case: str | None = No
         if key in modified or name in modified:
             raise AssertionError(
                 f"{function} modified its input {name} in place{where}; compute new arrays "
-                f"instead.")
+                f"instead (the release asks that inputs are not changed in place).")
 
 
 def data_leaves(obj, path: str = "", _depth: int = 0) -> dict:

@@ -29,37 +29,20 @@ class Limits:
 
 
 def count_processes_of(uid: int) -> int:
-    n = 0
-    try:
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    if entry.stat().st_uid == uid:
-                        n += 1
-                except OSError:
-                    pass
-    except OSError:
-        return 0
-    return n
+    return len(processes_of(uid))
 
 
 def processes_of(uid: int) -> list[int]:
-    """Pids whose real, effective or saved uid is ``uid`` (from /proc/<pid>/status, which a
-    process cannot hide by making itself non-dumpable, unlike the owner of /proc/<pid>)."""
+    """Pids whose real, effective or saved uid is ``uid`` (psutil reads /proc/<pid>/status,
+    which a process cannot hide by making itself non-dumpable, unlike the owner of /proc/<pid>)."""
+    import psutil
+
     out = []
-    try:
-        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
-    except OSError:
-        return out
-    for pid in entries:
+    for proc in psutil.process_iter():
         try:
-            with open(f"/proc/{pid}/status") as fh:
-                for line in fh:
-                    if line.startswith("Uid:"):
-                        if str(uid) in line.split()[1:4]:
-                            out.append(int(pid))
-                        break
-        except (OSError, ValueError):
+            if uid in proc.uids():
+                out.append(proc.pid)
+        except (psutil.Error, OSError):  # gone, or a zombie without a status
             pass
     return out
 

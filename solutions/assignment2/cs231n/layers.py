@@ -6,6 +6,11 @@ backward function takes the upstream derivative ``dout`` (shaped like ``out``)
 and that ``cache`` and returns the derivatives with respect to the inputs, in
 the order the forward function takes them.
 
+No function here changes its inputs in place (x, w, dout, the arrays of a
+cache): compute new arrays instead. The callers reuse their arrays (a cache
+goes to the backward pass, dout to several layers), so an input changed in
+place breaks them; the hidden tests check it for every function.
+
 Each function holds one solution region (the student's part); everything
 outside the regions is given to students.
 """
@@ -80,7 +85,7 @@ def relu_forward(x):
     """Computes the forward pass for a layer of rectified linear units (ReLUs).
 
     Input:
-    - x: Inputs, of any shape
+    - x: Inputs, of any shape; not modified in place
 
     Returns a tuple of:
     - out: Output, of the same shape as x
@@ -99,11 +104,11 @@ def relu_backward(dout, cache):
     """Computes the backward pass for a layer of rectified linear units (ReLUs).
 
     Input:
-    - dout: Upstream derivatives, of any shape
-    - cache: Input x, of same shape as dout
+    - dout: Upstream derivatives, of any shape; not modified in place
+    - cache: Input x, of same shape as dout; not modified in place
 
     Returns:
-    - dx: Gradient with respect to x, of the same shape as dout
+    - dx: Gradient with respect to x, of the same shape as dout (a new array)
     """
     dx, x = None, cache
     # TODO: Implement the ReLU backward pass.
