@@ -29,9 +29,12 @@ $(STAMP): requirements.lock pyproject.toml | check-python
 demo: venv
 	$(VENV)/bin/autograder demo
 
+# Two pytest-xdist workers, a test file each at a time (module fixtures are built once);
+# the ten slowest tests are listed at the end.
+TEST_WORKERS ?= 2
 test: venv
 	@bash scripts/install-browser.sh
-	$(PY) -m pytest -q --durations=15 tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10 tests
 
 bench: venv
 	$(PY) benchmarks/run_all.py

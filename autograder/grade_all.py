@@ -612,11 +612,14 @@ def grade_all(
     course's ``nbgrader_config.py``.
     """
     from autograder.config import load_course_config
+    from autograder.course import load_assignment
     from autograder.paths import course_root
     from nbgrader.api import Gradebook
 
     root = Path(root or course_root()).resolve()
     config = load_course_config(root)
+    spec = load_assignment(assignment, root)
+    package = spec.package
     opts = GradeAll(config=config)
     jobs = jobs if jobs is not None else opts.jobs
     jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
@@ -676,6 +679,12 @@ def grade_all(
         summary.wall_seconds = time.perf_counter() - t0
         return summary
 
+    # the reference's own call times (autograder.calibration), measured once here when this
+    # machine has none for this course version, rather than by every job at once
+    from autograder.calibration import call_limits
+    from autograder.runner import make_sandbox
+
+    call_limits(spec, make_sandbox(config, root, spec.hidden_site_paths), config)
     make_snapshot(db_url, snapshot)
     bar = _Progress(len(todo), progress)
     lock = threading.Lock()
@@ -690,7 +699,7 @@ def grade_all(
                 try:
                     with Gradebook(db_url, course_id) as gb:
                         write_grades(gb, assignment, s, res)
-                    notes = _notes_text(res.get("notes") or {})
+                    notes = _notes_text(res.get("notes") or {}, package)
                     write_marker(root, assignment, s, {
                         "student": s, "hash": res.get("hash") or hashes[s], "course": course_fp,
                         "score": res.get("score"), "max_score": res.get("max_score"),
@@ -721,8 +730,9 @@ def grade_all(
     return summary
 
 
-def _notes_text(notes: dict[str, str]) -> str:
+def _notes_text(notes: dict[str, str], package: str) -> str:
     """One line for the run's summary: which notebooks could not be read, and why."""
     from autograder.grade_all_job import UNREADABLE_NOTE
 
-    return "; ".join(UNREADABLE_NOTE.format(name=name, reason=reason) for name, reason in sorted(notes.items()))
+    return "; ".join(UNREADABLE_NOTE.format(name=name, reason=reason, package=package)
+                     for name, reason in sorted(notes.items()))

@@ -33,21 +33,6 @@ def world_dir():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def course_script(relpath: str):
-    """Import a course script by its path in the repository (``demo/<a>/...``): course code
-    lives outside the framework package, so tests load it from its file."""
-    import importlib.util
-
-    path = REPO_ROOT / relpath
-    name = "course_script_" + path.stem
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
 # Course fixtures hold hidden suites of their own (tests/fixtures/*/grading_tests/): they are
 # graded by the framework inside those courses, never collected as the framework's tests.
 collect_ignore_glob = ["fixtures/*"]

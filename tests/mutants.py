@@ -70,9 +70,30 @@ _FC_DROPOUT = {"fc_net_dropout_test_mode", "fc_net_dropout_keep_all",
                "fc_net_dropout_train_mode", "fc_net_dropout_gradients"}
 
 
+def _hidden_test_names(module: str) -> set[str]:
+    """The test names (without ``test_``) of a hidden module of assignment 2, from its source:
+    functions and the names tests are assigned to (one test a case, made by a factory)."""
+    import ast
+
+    from autograder.paths import grading_tests_dir
+
+    tree = ast.parse((grading_tests_dir("assignment2") / module).read_text())
+    found = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                elts = target.elts if isinstance(target, ast.Tuple) else [target]
+                found += [e.id for e in elts if isinstance(e, ast.Name)]
+    return {n[5:] for n in found if n.startswith("test_")}
+
+
+_LAYER_TESTS = _hidden_test_names("test_layers.py")
+
+
 def _backward_tests(name: str) -> set[str]:
-    """The tests of a backward function: they get their cache from the student's forward."""
-    return {f"{name}_vs_reference", f"{name}_numeric", f"{name}_keeps_inputs"}
+    """The tests of a backward function (every test named ``<name>_...``: one a case, its
+    numeric checks, its edge cases): they get their cache from the student's forward."""
+    return {n for n in _LAYER_TESTS if n.startswith(f"{name}_")}
 
 
 USERS: dict[str, set[str]] = {
@@ -90,13 +111,11 @@ USERS: dict[str, set[str]] = {
     "batchnorm_backward_alt": set(),
     "layernorm_forward": _backward_tests("layernorm_backward"),
     "layernorm_backward": set(),
-    "dropout_forward": _backward_tests("dropout_backward")
-    | {"dropout_backward_uses_forward_mask", "dropout_backward_test_mode"},
+    "dropout_forward": _backward_tests("dropout_backward"),
     "dropout_backward": set(),
     "conv_forward_naive": _backward_tests("conv_backward"),
     "conv_backward_naive": set(),
-    "max_pool_forward_naive": _backward_tests("max_pool_backward")
-    | {"max_pool_backward_ties"},
+    "max_pool_forward_naive": _backward_tests("max_pool_backward"),
     "max_pool_backward_naive": set(),
     "spatial_batchnorm_forward": _backward_tests("spatial_batchnorm_backward"),
     "spatial_batchnorm_backward": set(),
@@ -141,34 +160,39 @@ MUTANTS: list[Mutant] = [
     M('affine_forward_no_bias', 'layers.py', 'affine_forward',
       'out = x.reshape(x.shape[0], -1).dot(w) + b',
       'out = x.reshape(x.shape[0], -1).dot(w)',
-      fails={'affine_forward_keeps_inputs', 'affine_forward_values'},
+      fails={'affine_forward_keeps_inputs', 'affine_forward_values_2d_input',
+             'affine_forward_values_3d_input', 'affine_forward_values_4d_input',
+             'affine_forward_values_one_example'},
       dependents=(),
     ),
     M('affine_backward_missing_reshape', 'layers.py', 'affine_backward',
       'dx = dout.dot(w.T).reshape(x.shape)',
       'dx = dout.dot(w.T)',
       fails={'affine_backward_keeps_inputs', 'affine_backward_numeric',
-             'affine_backward_vs_reference'},
+             'affine_backward_vs_reference_3d_input', 'affine_backward_vs_reference_4d_input'},
       dependents=(),
       note="dx comes back (N, D) instead of x's shape"),
     M('affine_backward_db_mean', 'layers.py', 'affine_backward',
       'db = np.sum(dout, axis=0)\n    ### END SOLUTION\n    return dx, dw, db',
       'db = np.mean(dout, axis=0)\n    ### END SOLUTION\n    return dx, dw, db',
       fails={'affine_backward_keeps_inputs', 'affine_backward_numeric',
-             'affine_backward_vs_reference'},
+             'affine_backward_vs_reference_2d_input', 'affine_backward_vs_reference_3d_input',
+             'affine_backward_vs_reference_4d_input'},
       dependents=(),
     ),
     M('relu_forward_leaky', 'layers.py', 'relu_forward',
       'out = np.maximum(0, x)',
       'out = np.maximum(0.01 * x, x)',
-      fails={'relu_forward_dtype_and_inputs', 'relu_forward_values'},
+      fails={'relu_forward_keeps_inputs', 'relu_forward_values_1d', 'relu_forward_values_2d',
+             'relu_forward_values_4d', 'relu_forward_values_one_row'},
       dependents=(),
     ),
     M('relu_backward_relu_of_dout', 'layers.py', 'relu_backward',
       'dx = dout * (x > 0)',
       'dx = np.maximum(dout, 0) * (x > 0)',
       fails={'relu_backward_keeps_inputs', 'relu_backward_numeric',
-             'relu_backward_vs_reference'},
+             'relu_backward_vs_reference_1d', 'relu_backward_vs_reference_2d',
+             'relu_backward_vs_reference_4d'},
       dependents=(),
       note='non-equivalent (using out instead of x would be equivalent)'),
     # ------------------------------------------------------------ losses
@@ -186,19 +210,25 @@ MUTANTS: list[Mutant] = [
       'loss = -np.sum(log_probs[rows, y]) / N',
       'loss = -np.sum(log_probs[rows, y])',
       fails={'softmax_loss_keeps_inputs', 'softmax_loss_large_scores',
-             'softmax_loss_vs_reference'},
+             'softmax_loss_vs_reference_50_examples', 'softmax_loss_vs_reference_small_scores',
+             'softmax_loss_vs_reference_three_classes'},
       dependents=(),
     ),
     M('svm_counts_correct_class', 'layers.py', 'svm_loss',
       '    margins[rows, y] = 0\n',
       '',
-      fails={'svm_loss_keeps_inputs', 'svm_loss_vs_reference'},
+      fails={'svm_loss_keeps_inputs', 'svm_loss_vs_reference_50_examples',
+             'svm_loss_vs_reference_one_example', 'svm_loss_vs_reference_small_scores',
+             'svm_loss_vs_reference_three_classes'},
     ),
     # -------------------------------------------------------- batch norm
     M('batchnorm_eps_outside_sqrt', 'layers.py', 'batchnorm_forward',
       'std = np.sqrt(sample_var + eps)',
       'std = np.sqrt(sample_var) + eps',
-      fails={'batchnorm_forward_keeps_inputs', 'batchnorm_forward_train_values'},
+      fails={'batchnorm_forward_keeps_inputs', 'batchnorm_forward_train_values_200_examples',
+             'batchnorm_forward_train_values_4_examples',
+             'batchnorm_forward_train_values_one_feature',
+             'batchnorm_forward_train_values_small_values'},
       dependents=_backward_tests("batchnorm_backward") | _backward_tests("batchnorm_backward_alt"),
       note='course notes: x_std = (x - mean) / (np.sqrt(var) + eps)'),
     M('batchnorm_running_stats_not_updated', 'layers.py', 'batchnorm_forward',
@@ -216,7 +246,7 @@ MUTANTS: list[Mutant] = [
     M('batchnorm_test_mode_batch_stats', 'layers.py', 'batchnorm_forward',
       'x_hat = (x - running_mean) / np.sqrt(running_var + eps)',
       'x_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)',
-      fails={'batchnorm_forward_keeps_inputs', 'batchnorm_forward_running_statistics',
+      fails={'batchnorm_forward_keeps_inputs_test_mode', 'batchnorm_forward_running_statistics',
              'batchnorm_forward_test_mode'},
       dependents=(),
     ),
@@ -224,21 +254,27 @@ MUTANTS: list[Mutant] = [
       'dx = dx_centered + dmean / N',
       'dx = dx_centered',
       fails={'batchnorm_backward_keeps_inputs', 'batchnorm_backward_numeric',
-             'batchnorm_backward_vs_reference'},
+             'batchnorm_backward_vs_reference_200_examples',
+             'batchnorm_backward_vs_reference_4_examples',
+             'batchnorm_backward_vs_reference_one_feature'},
       dependents=(),
     ),
     M('batchnorm_backward_dgamma_keepdims', 'layers.py', 'batchnorm_backward',
       '    dgamma = np.sum(dout * x_hat, axis=0)\n    dx_hat = dout * gamma\n    # x_hat',
       '    dgamma = np.sum(dout * x_hat, axis=0, keepdims=True)\n    dx_hat = dout * gamma\n    # x_hat',
       fails={'batchnorm_backward_keeps_inputs', 'batchnorm_backward_numeric',
-             'batchnorm_backward_vs_reference'},
+             'batchnorm_backward_vs_reference_200_examples',
+             'batchnorm_backward_vs_reference_4_examples',
+             'batchnorm_backward_vs_reference_one_feature'},
       dependents=(),
       note='course notes: keepdims=True gives dgamma of shape (1, D)'),
     M('batchnorm_backward_alt_sign', 'layers.py', 'batchnorm_backward_alt',
       'N * dout - dbeta - x_hat * dgamma',
       'N * dout - dbeta + x_hat * dgamma',
       fails={'batchnorm_backward_alt_keeps_inputs', 'batchnorm_backward_alt_numeric',
-             'batchnorm_backward_alt_vs_reference'},
+             'batchnorm_backward_alt_vs_reference_200_examples',
+             'batchnorm_backward_alt_vs_reference_4_examples',
+             'batchnorm_backward_alt_vs_reference_one_feature'},
       dependents=(),
     ),
     # -------------------------------------------------------- layer norm
@@ -246,39 +282,45 @@ MUTANTS: list[Mutant] = [
       '    mean = x.mean(axis=1, keepdims=True)\n    var = x.var(axis=1, keepdims=True)',
       '    mean = x.mean(axis=0, keepdims=True)\n    var = x.var(axis=0, keepdims=True)',
       fails={'layernorm_forward_eps', 'layernorm_forward_keeps_inputs',
-             'layernorm_forward_values'},
+             'layernorm_forward_values_3_features', 'layernorm_forward_values_4_examples',
+             'layernorm_forward_values_one_example', 'layernorm_forward_values_one_feature'},
       dependents=_backward_tests("layernorm_backward"),
     ),
     M('layernorm_backward_batch_axis', 'layers.py', 'layernorm_backward',
       '        - np.sum(dx_hat, axis=1, keepdims=True)\n',
       '        - np.sum(dx_hat, axis=0, keepdims=True)\n',
       fails={'layernorm_backward_keeps_inputs', 'layernorm_backward_numeric',
-             'layernorm_backward_vs_reference'},
+             'layernorm_backward_vs_reference_3_features',
+             'layernorm_backward_vs_reference_4_examples',
+             'layernorm_backward_vs_reference_one_example'},
       dependents=(),
     ),
     # ----------------------------------------------------------- dropout
     M('dropout_not_inverted', 'layers.py', 'dropout_forward',
       'mask = (np.random.rand(*x.shape) < p) / p',
       'mask = (np.random.rand(*x.shape) < p)',
-      fails={'dropout_forward_keep_probability', 'dropout_forward_keeps_inputs'},
+      fails={'dropout_forward_keep_probability_p25', 'dropout_forward_keep_probability_p40',
+             'dropout_forward_keep_probability_p70', 'dropout_forward_keeps_inputs'},
       dependents=(),
       note='course notes: vanilla dropout without the 1/p'),
     M('dropout_p_is_drop_probability', 'layers.py', 'dropout_forward',
       'mask = (np.random.rand(*x.shape) < p) / p',
       'mask = (np.random.rand(*x.shape) >= p) / (1 - p)',
-      fails={'dropout_forward_keep_probability', 'dropout_forward_keeps_inputs'},
+      fails={'dropout_forward_keep_probability_p25', 'dropout_forward_keep_probability_p40',
+             'dropout_forward_keep_probability_p70', 'dropout_forward_keeps_inputs'},
       dependents=(),
     ),
     M('dropout_backward_fresh_mask', 'layers.py', 'dropout_backward',
       '        dx = dout * mask\n',
       "        p = dropout_param['p']\n        dx = dout * (np.random.rand(*dout.shape) < p) / p\n",
-      fails={'dropout_backward_keeps_inputs', 'dropout_backward_uses_forward_mask'},
+      fails={'dropout_backward_keeps_inputs', 'dropout_backward_uses_forward_mask_p30',
+             'dropout_backward_uses_forward_mask_p75'},
       dependents=(),
     ),
     M('dropout_test_mode_scaled', 'layers.py', 'dropout_forward',
       '    elif mode == "test":\n        out = x\n',
       '    elif mode == "test":\n        out = x * p\n',
-      fails={'dropout_forward_test_mode'},
+      fails={'dropout_forward_test_mode_p30', 'dropout_forward_test_mode_p80'},
       dependents=(),
     ),
     # ---- inputs (dout, x) and caches modified in place: values stay right
@@ -316,29 +358,41 @@ MUTANTS: list[Mutant] = [
     M('conv_forward_pad_one_side', 'layers.py', 'conv_forward_naive',
       'x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")\n    out = np.zeros',
       'x_pad = np.pad(x, ((0, 0), (0, 0), (2 * pad, 0), (2 * pad, 0)), mode="constant")\n    out = np.zeros',
-      fails={'conv_forward_keeps_inputs', 'conv_forward_values'},
+      fails={'conv_forward_keeps_inputs', 'conv_forward_stride_not_dividing',
+             'conv_forward_values_batch_of_one', 'conv_forward_values_filters_1x1',
+             'conv_forward_values_non_square', 'conv_forward_values_notebook',
+             'conv_forward_values_stride_3'},
     ),
     M('conv_forward_no_bias', 'layers.py', 'conv_forward_naive',
       'out[n, f, i, j] = np.sum(window * w[f]) + b[f]',
       'out[n, f, i, j] = np.sum(window * w[f])',
-      fails={'conv_forward_keeps_inputs', 'conv_forward_values'},
+      fails={'conv_forward_keeps_inputs', 'conv_forward_no_padding',
+             'conv_forward_stride_not_dividing', 'conv_forward_values_batch_of_one',
+             'conv_forward_values_filters_1x1', 'conv_forward_values_non_square',
+             'conv_forward_values_notebook', 'conv_forward_values_stride_3'},
     ),
     M('conv_backward_stride_ignored', 'layers.py', 'conv_backward_naive',
       'hs, ws = i * stride, j * stride\n                    window = x_pad[n, :, hs:hs + HH, ws:ws + WW]\n                    dw[f]',
       'hs, ws = i, j\n                    window = x_pad[n, :, hs:hs + HH, ws:ws + WW]\n                    dw[f]',
       fails={'conv_backward_keeps_inputs', 'conv_backward_numeric',
-             'conv_backward_vs_reference'},
+             'conv_backward_stride_not_dividing', 'conv_backward_vs_reference_non_square',
+             'conv_backward_vs_reference_notebook', 'conv_backward_vs_reference_stride_3'},
     ),
     M('conv_backward_db_averaged', 'layers.py', 'conv_backward_naive',
       'db[f] += dout[n, f, i, j]',
       'db[f] += dout[n, f, i, j] / N',
-      fails={'conv_backward_keeps_inputs', 'conv_backward_numeric',
-             'conv_backward_vs_reference'},
+      fails={'conv_backward_keeps_inputs', 'conv_backward_no_padding', 'conv_backward_numeric',
+             'conv_backward_stride_not_dividing', 'conv_backward_vs_reference_filters_1x1',
+             'conv_backward_vs_reference_non_square', 'conv_backward_vs_reference_notebook',
+             'conv_backward_vs_reference_stride_3'},
     ),
     M('max_pool_forward_average', 'layers.py', 'max_pool_forward_naive',
       'out[n, c, i, j] = np.max(x[n, c, hs:hs + PH, ws:ws + PW])',
       'out[n, c, i, j] = np.mean(x[n, c, hs:hs + PH, ws:ws + PW])',
-      fails={'max_pool_forward_values'},
+      fails={'max_pool_forward_keeps_inputs', 'max_pool_forward_overlapping_windows',
+             'max_pool_forward_stride_not_dividing', 'max_pool_forward_values_non_square_pools',
+             'max_pool_forward_values_notebook', 'max_pool_forward_values_pools_3x3',
+             'max_pool_forward_values_stride_larger_than_pool'},
     ),
     M('max_pool_backward_all_ties', 'layers.py', 'max_pool_backward_naive',
       'k = np.argmax(window)\n                    dx[n, c, hs + k // PW, ws + k % PW] += dout[n, c, i, j]',
@@ -350,30 +404,44 @@ MUTANTS: list[Mutant] = [
       'x_rows = x.transpose(0, 2, 3, 1).reshape(-1, C)',
       'x_rows = x.reshape(-1, C)',
       fails={'spatial_batchnorm_forward_keeps_inputs',
-             'spatial_batchnorm_forward_running_stats', 'spatial_batchnorm_forward_train'},
+             'spatial_batchnorm_forward_running_stats',
+             'spatial_batchnorm_forward_train_10_examples',
+             'spatial_batchnorm_forward_train_2_examples',
+             'spatial_batchnorm_forward_train_one_example'},
       dependents={'spatial_batchnorm_backward_keeps_inputs',
                   'spatial_batchnorm_backward_numeric',
-                  'spatial_batchnorm_backward_vs_reference'},
+                  'spatial_batchnorm_backward_vs_reference_10_examples',
+                  'spatial_batchnorm_backward_vs_reference_2_examples',
+                  'spatial_batchnorm_backward_vs_reference_one_example'},
     ),
     M('spatial_groupnorm_interleaved_groups', 'layers.py', 'spatial_groupnorm_forward',
       'x_groups = x.reshape(N, G, -1)  #',
       'x_groups = x.reshape(N, -1, G).transpose(0, 2, 1)  #',
-      fails={'spatial_groupnorm_forward_keeps_inputs', 'spatial_groupnorm_forward_values'},
+      fails={'spatial_groupnorm_forward_keeps_inputs',
+             'spatial_groupnorm_forward_values_one_channel_a_group',
+             'spatial_groupnorm_forward_values_three_groups',
+             'spatial_groupnorm_forward_values_two_groups'},
       dependents={'spatial_groupnorm_backward_keeps_inputs',
                   'spatial_groupnorm_backward_numeric',
-                  'spatial_groupnorm_backward_vs_reference'},
+                  'spatial_groupnorm_backward_vs_reference_one_channel_a_group',
+                  'spatial_groupnorm_backward_vs_reference_three_groups',
+                  'spatial_groupnorm_backward_vs_reference_two_groups'},
     ),
     M('spatial_groupnorm_dgamma_shape', 'layers.py', 'spatial_groupnorm_backward',
       'dgamma = np.sum(dout * x_hat, axis=(0, 2, 3), keepdims=True)',
       'dgamma = np.sum(dout * x_hat, axis=(0, 2, 3))',
       fails={'spatial_groupnorm_backward_keeps_inputs', 'spatial_groupnorm_backward_numeric',
-             'spatial_groupnorm_backward_vs_reference'},
+             'spatial_groupnorm_backward_vs_reference_one_channel_a_group',
+             'spatial_groupnorm_backward_vs_reference_one_group',
+             'spatial_groupnorm_backward_vs_reference_three_groups',
+             'spatial_groupnorm_backward_vs_reference_two_groups'},
     ),
     # ---------------------------------------------------------- optim.py
     M('sgd_momentum_sign', 'optim.py', 'sgd_momentum',
       'v = config["momentum"] * v - config["learning_rate"] * dw\n    next_w = w + v',
       'v = config["momentum"] * v + config["learning_rate"] * dw\n    next_w = w + v',
-      fails={'sgd_momentum_default_config', 'sgd_momentum_keeps_inputs', 'sgd_momentum_steps'},
+      fails={'sgd_momentum_default_config', 'sgd_momentum_keeps_inputs',
+             'sgd_momentum_steps_1d', 'sgd_momentum_steps_2d', 'sgd_momentum_steps_3d'},
     ),
     M('sgd_momentum_updates_w_in_place', 'optim.py', 'sgd_momentum',
       'v = config["momentum"] * v - config["learning_rate"] * dw\n    next_w = w + v',
@@ -384,33 +452,39 @@ MUTANTS: list[Mutant] = [
       'next_w = w - mu * v_prev + (1 + mu) * v',
       'next_w = w + v',
       fails={'nesterov_momentum_default_config', 'nesterov_momentum_keeps_inputs',
-             'nesterov_momentum_steps'},
+             'nesterov_momentum_steps_1d', 'nesterov_momentum_steps_2d',
+             'nesterov_momentum_steps_3d'},
     ),
     M('adagrad_no_accumulation', 'optim.py', 'adagrad',
       'cache = config["cache"] + dw ** 2',
       'cache = dw ** 2',
-      fails={'adagrad_default_config', 'adagrad_keeps_inputs', 'adagrad_steps'},
+      fails={'adagrad_default_config', 'adagrad_keeps_inputs', 'adagrad_steps_1d',
+             'adagrad_steps_2d', 'adagrad_steps_3d'},
     ),
     M('rmsprop_missing_epsilon', 'optim.py', 'rmsprop',
       '(1 - decay) * dw ** 2\n    next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])',
       '(1 - decay) * dw ** 2\n    next_w = w - config["learning_rate"] * dw / np.sqrt(cache)',
-      fails={'rmsprop_default_config', 'rmsprop_keeps_inputs', 'rmsprop_steps'},
+      fails={'rmsprop_default_config', 'rmsprop_keeps_inputs', 'rmsprop_steps_1d',
+             'rmsprop_steps_2d', 'rmsprop_steps_3d'},
     ),
     M('rmsprop_epsilon_inside_sqrt', 'optim.py', 'rmsprop',
       '(1 - decay) * dw ** 2\n    next_w = w - config["learning_rate"] * dw / (np.sqrt(cache) + config["epsilon"])',
       '(1 - decay) * dw ** 2\n    next_w = w - config["learning_rate"] * dw / np.sqrt(cache + config["epsilon"])',
-      fails={'rmsprop_default_config', 'rmsprop_keeps_inputs', 'rmsprop_steps'},
+      fails={'rmsprop_default_config', 'rmsprop_keeps_inputs', 'rmsprop_steps_1d',
+             'rmsprop_steps_2d', 'rmsprop_steps_3d'},
       note='course notes: np.sqrt(cache + epsilon)'),
     M('adam_no_bias_correction', 'optim.py', 'adam',
       'm_hat = m / (1 - beta1 ** t)\n    v_hat = v / (1 - beta2 ** t)',
       'm_hat = m\n    v_hat = v',
-      fails={'adam_default_config', 'adam_keeps_inputs', 'adam_notebook_case', 'adam_steps'},
+      fails={'adam_default_config', 'adam_keeps_inputs', 'adam_notebook_case', 'adam_steps_1d',
+             'adam_steps_2d', 'adam_steps_3d'},
       dependents=(),
     ),
     M('adam_t_incremented_after_use', 'optim.py', 'adam',
       edits=[('t = config["t"] + 1', 't = config["t"]'),
              ('config["t"], config["m"], config["v"] = t, m, v', 'config["t"], config["m"], config["v"] = t + 1, m, v')],
-      fails={'adam_default_config', 'adam_keeps_inputs', 'adam_notebook_case', 'adam_steps'},
+      fails={'adam_default_config', 'adam_keeps_inputs', 'adam_notebook_case', 'adam_steps_1d',
+             'adam_steps_2d', 'adam_steps_3d'},
       dependents=(),
     ),
     # ---------------------------------------------------- layer_utils.py
@@ -518,28 +592,33 @@ import json, sys
 from pathlib import Path
 from autograder.runner import grade_submission
 slot, jobs = int(sys.argv[1]), json.loads(sys.argv[2])
-for key, sub, mods in jobs:
-    res = grade_submission(Path(sub), "assignment2", modules=mods, slot=slot)
-    out = {"key": key, "errors": res.errors, "time": res.execution_time, "parts": {}, "tests": {}}
+for key, sub, mods, parts in jobs:
+    res = grade_submission(Path(sub), "assignment2", modules=mods, parts=parts, slot=slot)
+    out = {"key": key, "errors": res.errors, "time": res.execution_time, "parts": {}, "tests": {},
+           "weights": {}}
     for p in res.parts:
         if p.tests:
             out["parts"][p.grade_id] = {
                 "score": p.score, "max": p.max_points,
-                "failed": [[t.name, t.message[:300]] for t in p.tests if not t.passed]}
+                "failed": [[t.name, t.message[:1000]] for t in p.tests if not t.passed]}
             for t in p.tests:
                 out["tests"][t.name] = "passed" if t.passed else "failed"
+                out["weights"][t.name] = t.weight
     print("@@RESULT@@" + json.dumps(out), flush=True)
 """
 
 
-def grade_many_in_subprocess(jobs: list[tuple[str, Path, list[str] | None]], slot: int = 0,
+def grade_many_in_subprocess(jobs: list[tuple], slot: int = 0,
                              timeout: float = 900) -> dict[str, dict]:
     """Grade several submission folders one after the other in ONE fresh Python process
-    (the interpreter and imports are paid once). ``jobs``: ``(key, folder, modules)``.
-    Returns ``{key: {"parts": {grade_id: {"score", "max", "failed"}}, "errors", "time"}}``."""
+    (the interpreter and imports are paid once). ``jobs``: ``(key, folder, modules)`` or
+    ``(key, folder, modules, parts)`` (``parts``: only these grade_ids).
+    Returns ``{key: {"parts": {grade_id: {"score", "max", "failed"}}, "tests": {name: status},
+    "weights": {name: weight}, "errors", "time"}}``."""
     env = dict(os.environ)
     env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
-    payload = json.dumps([[k, str(root), mods] for k, root, mods in jobs])
+    payload = json.dumps([[job[0], str(job[1]), job[2], list(job[3]) if len(job) > 3 and job[3]
+                           is not None else None] for job in jobs])
     proc = subprocess.run([sys.executable, "-c", _GRADE_SCRIPT, str(slot), payload],
                           capture_output=True, text=True, timeout=timeout, env=env)
     results = {}
@@ -547,7 +626,7 @@ def grade_many_in_subprocess(jobs: list[tuple[str, Path, list[str] | None]], slo
         if line.startswith("@@RESULT@@"):
             r = json.loads(line[len("@@RESULT@@"):])
             results[r.pop("key")] = r
-    missing = [k for k, _, _ in jobs if k not in results]
+    missing = [job[0] for job in jobs if job[0] not in results]
     if missing:
         raise RuntimeError(f"grading {missing} failed (exit {proc.returncode}):\n"
                            f"{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")

@@ -147,7 +147,7 @@ def test_feedback_export_plot(demo):
 
 def test_demo_is_idempotent(demo):
     first, course = demo["first"], demo["course"]
-    again = run_demo(course, roster=ROSTER, jobs=2, parts=PARTS, say=lambda m: None, progress=False)
+    again = run_demo(course, A, roster=ROSTER, jobs=2, parts=PARTS, say=lambda m: None, progress=False)
     assert again.submitted == []  # unchanged work is not handed in again
     assert sorted(again.summary.skipped) == sorted(KIND)
     assert again.summary.graded == []

@@ -98,7 +98,7 @@ def test_unreadable_notebook_is_graded_from_the_code_with_a_note(course, first_r
     assert _scores(course)["dave"] == pytest.approx(4.0)
     note = first_run.notes["dave"]
     assert note.startswith(f"{BROKEN_NB} could not be read: NotJSONError")
-    assert "graded from your cs231n code" in note
+    assert "graded from your cs231n/ code" in note
     assert read_marker(course, A, "dave")["notes"] == note
     # submitted/ is the record of what was handed in: untouched
     assert (course / "submitted" / "dave" / A / BROKEN_NB).read_text().startswith('{"cells": [ this is not')

@@ -91,8 +91,12 @@ def test_test_deadline_stops_a_test_that_hangs_every_call():
         t0 = time.monotonic()
         with pytest.raises(StudentTimeout, match="did not finish within 1.5 s"):
             p.attacks.spin()
+        t1 = time.monotonic()
+        with pytest.raises(StudentTimeout, match="it timed out in an earlier test, so it is not run again"):
+            p.attacks.spin()  # hung once: fails at once afterwards
+        assert time.monotonic() - t1 < 0.5
         with pytest.raises(StudentTimeout, match="this test used up its time limit of 2.5 s"):
-            p.attacks.spin()  # only ~1 s of the test's time was left
+            p.attacks.spin_stubborn()  # only ~1 s of the test's time was left
         with pytest.raises(StudentTimeout, match="this test used up its time limit"):
             p.layers.echo(1)  # the deadline has passed: not even started
         assert time.monotonic() - t0 < 6

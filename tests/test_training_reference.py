@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import course_script
+from course_scripts import course_script
 from cs231n.data_utils import get_digits_data
 
 MIN_VAL_ACC = 0.90

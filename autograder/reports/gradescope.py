@@ -11,14 +11,15 @@ def gradescope_dict(result: GradingResult) -> dict:
     """One Gradescope test per hidden test; its points are its share of the part."""
     tests = []
     for part_no, part in enumerate(result.parts, start=1):
-        for test_no, t in enumerate(part.tests, start=1):
-            max_pts = part.test_points(t)
+        maxes = _rounded_shares([part.test_points(t) for t in part.tests])
+        scores = _rounded_shares([part.test_points(t) if t.passed else 0.0 for t in part.tests])
+        for test_no, (t, max_pts, score) in enumerate(zip(part.tests, maxes, scores), start=1):
             tests.append(
                 {
                     "name": f"{part.grade_id}: {t.name}",
                     "number": f"{part_no}.{test_no}",
-                    "score": round(max_pts if t.passed else 0.0, 4),
-                    "max_score": round(max_pts, 4),
+                    "score": score,
+                    "max_score": max_pts,
                     "status": "passed" if t.passed else "failed",
                     "output": t.message,
                     "tags": [part.grade_id] + ([part.notebook] if part.notebook else []),
@@ -47,6 +48,20 @@ def gradescope_dict(result: GradingResult) -> dict:
         "stdout_visibility": "hidden",
         "tests": tests,
     }
+    return out
+
+
+def _rounded_shares(values: list[float], places: int = 4) -> list[float]:
+    """``values`` rounded to ``places`` decimals so that they still add up to their rounded sum (the
+    residue goes to the largest value): a part split into many tests of a third of a point
+    each must not lose a thousandth of a point in the report."""
+    if not values:
+        return []
+    out = [round(v, places) for v in values]
+    residue = round(round(sum(values), places) - sum(out), places)
+    if residue:
+        i = max(range(len(values)), key=lambda k: values[k])
+        out[i] = round(out[i] + residue, places)
     return out
 
 

@@ -7,6 +7,16 @@ back, as it is, into the student's backward pass. Numeric gradients are
 centred differences of the REFERENCE forward pass (trusted side), compared
 with the student's analytic gradients.
 
+Each part's main tests use the common case the notebook presents (padding of
+at least 1, pooling windows that do not overlap, strides that divide); every
+edge case the docstrings allow (no padding, overlapping windows, strides that
+do not divide, ties, large scores, inputs left unmodified) is a test of its
+own, named for it and worth a small share of its part (the ``edge_cases`` of
+the part in assignment.toml), whose failure message names the edge case and
+quotes the docstring sentence that covers it. A test that used to loop over
+several inputs is one test a case (``per_case``), so one failing case costs
+only its own share.
+
 Every expected value and numeric gradient is computed from the test's own
 pristine arrays BEFORE the student's function runs, and dict arguments
 (``conv_param``, ``bn_param`` ...) reach the student as separate copies, so
@@ -15,6 +25,8 @@ call changed its inputs in place is read from the proxy's ``last_modified``
 (what the worker saw), and a backward pass's cache is kept in the worker and
 fetched before and after the call.
 """
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -29,7 +41,7 @@ from autograder.judge import (
     numeric_gradient,
     unpack,
 )
-from autograder.sandbox.proxy import RemoteRef
+from autograder.sandbox.proxy import RemoteRef, StudentCodeError
 
 # Tolerances (relative error as CS231n defines it). The reference reaches
 # ~1e-12 on values and ~1e-9 against numeric gradients on these inputs.
@@ -82,11 +94,76 @@ def backward_keeps_inputs(submission, function, dout, cache, case, expected, nam
     compare(got, expected, names, function, case, TOL_GRAD)
 
 
+
+# ---------------------------------------------------------------------------
+# one test a case, edge cases
+# ---------------------------------------------------------------------------
+
+def _case_test(check, index, args):
+    def test(submission, reference):
+        check(submission, reference, index, *args)
+    return test
+
+
+def per_case(grade_id, points, name, cases, check):
+    """One test ``test_<name>_<case id>`` for each case of ``cases`` ({case id: arguments}),
+    each worth ``points`` in part ``grade_id``: a failing case costs only its own share.
+    ``check(submission, reference, index, *arguments)`` runs one case (``index`` seeds it)."""
+    tests = []
+    for index, (cid, args) in enumerate(cases.items()):
+        test = _case_test(check, index, args)
+        test.__name__ = test.__qualname__ = f"test_{name}_{cid}"
+        test.__doc__ = check.__doc__
+        tests.append(pytest.mark.grade(grade_id, points=points)(test))
+    return tuple(tests)
+
+
+# the release's words on inputs (the module docstring of layers.py)
+NO_IN_PLACE = ("No function here changes its inputs in place (x, w, dout, the arrays of a cache): "
+               "compute new arrays instead.")
+
+
+@contextlib.contextmanager
+def edge_case(function, name, quote):
+    """Run an edge-case test: a failure says which edge case it is and quotes the docstring
+    sentence that asks for it (after the judgement's own sentence, so that stays first)."""
+    note = f"(Edge case: {name}. The docstring of {function} says: \"{' '.join(quote.split())}\")"
+    try:
+        yield
+    except StudentCodeError as e:
+        if type(e) is not StudentCodeError:  # not implemented, timeouts, crashes: as they are
+            raise
+        raise StudentCodeError(f"{e.message} {note}", exc_type=e.exc_type, function=e.function,
+                               student_traceback=e.student_traceback, stdout=e.stdout) from None
+    except AssertionError as e:
+        raise AssertionError(f"{str(e).strip()} {note}") from None
+
+
+def forward_cache(submission, forward, args, documented_cache, case):
+    """The cache a backward pass's edge-case test runs on: the student's forward cache.
+
+    If the student's forward pass raises (or returns no ``(out, cache)`` pair) on this
+    edge case, that is its own edge-case test's loss, not the backward pass's: the backward
+    pass then gets the cache in the layout its docstring documents (``documented_cache``),
+    so one bug is not charged twice.
+    """
+    try:
+        result = getattr(submission.layers, forward)(*args)
+        _, cache = unpack(result, 2, what=forward, case=case, names="out, cache")
+        return cache
+    except StudentCodeError as e:
+        if type(e) is not StudentCodeError:
+            raise
+    except AssertionError:
+        pass
+    return submission.put(documented_cache)
+
 # ---------------------------------------------------------------------------
 # affine
 # ---------------------------------------------------------------------------
 
-AFFINE_CASES = [((2, 4, 5, 6), 3), ((1, 7), 5), ((3, 2, 3), 1), ((5, 10), 4)]
+AFFINE_CASES = {"4d_input": ((2, 4, 5, 6), 3), "one_example": ((1, 7), 5),
+                "3d_input": ((3, 2, 3), 1), "2d_input": ((5, 10), 4)}
 
 
 def affine_inputs(seed, xshape, M):
@@ -95,15 +172,18 @@ def affine_inputs(seed, xshape, M):
     return r.standard_normal(xshape), r.standard_normal((D, M)), r.standard_normal(M)
 
 
-@pytest.mark.grade("affine_forward", points=3)
-def test_affine_forward_values(submission, reference):
-    for i, (xshape, M) in enumerate(AFFINE_CASES):
-        x, w, b = affine_inputs(i, xshape, M)
-        case = f"x of shape {shp(x)}, w of shape {shp(w)}"
-        expected, _ = reference.layers.affine_forward(x, w, b)
-        out, _ = unpack(submission.layers.affine_forward(x, w, b), 2,
-                        what="affine_forward", case=case, names="out, cache")
-        assert_close(out, expected, what="affine_forward's out", case=case, tol=TOL_VALUE)
+def _affine_forward_values(submission, reference, i, xshape, M):
+    x, w, b = affine_inputs(i, xshape, M)
+    case = f"x of shape {shp(x)}, w of shape {shp(w)}"
+    expected, _ = reference.layers.affine_forward(x, w, b)
+    out, _ = unpack(submission.layers.affine_forward(x, w, b), 2,
+                    what="affine_forward", case=case, names="out, cache")
+    assert_close(out, expected, what="affine_forward's out", case=case, tol=TOL_VALUE)
+
+
+(test_affine_forward_values_4d_input, test_affine_forward_values_one_example,
+ test_affine_forward_values_3d_input, test_affine_forward_values_2d_input) = per_case(
+    "affine_forward", 0.75, "affine_forward_values", AFFINE_CASES, _affine_forward_values)
 
 
 @pytest.mark.grade("affine_forward", points=1)
@@ -111,24 +191,29 @@ def test_affine_forward_keeps_inputs(submission, reference):
     x, w, b = affine_inputs(10, (2, 3, 4), 5)
     case = "x of shape (2, 3, 4)"
     expected, _ = reference.layers.affine_forward(x, w, b)
-    result = submission.layers.affine_forward(x, w, b)
-    kept(submission, "affine_forward", ("x", "w", "b"), case)
-    out, _ = unpack(result, 2, what="affine_forward", case=case, names="out, cache")
-    assert_close(out, expected, what="affine_forward's out", case=case, tol=TOL_VALUE)
+    with edge_case("affine_forward", "inputs left unmodified", NO_IN_PLACE):
+        result = submission.layers.affine_forward(x, w, b)
+        kept(submission, "affine_forward", ("x", "w", "b"), case)
+        out, _ = unpack(result, 2, what="affine_forward", case=case, names="out, cache")
+        assert_close(out, expected, what="affine_forward's out", case=case, tol=TOL_VALUE)
 
 
-@pytest.mark.grade("affine_backward", points=3)
-def test_affine_backward_vs_reference(submission, reference):
-    for i, (xshape, M) in enumerate(AFFINE_CASES):
-        x, w, b = affine_inputs(20 + i, xshape, M)
-        dout = rng(30 + i).standard_normal((xshape[0], M))
-        case = f"x of shape {shp(x)}, w of shape {shp(w)}"
-        _, rcache = reference.layers.affine_forward(x, w, b)
-        expected = reference.layers.affine_backward(dout, rcache)
-        _, cache = submission.layers.affine_forward(x, w, b)
-        grads = unpack(submission.layers.affine_backward(dout, cache), 3,
-                       what="affine_backward", case=case, names="dx, dw, db")
-        compare(grads, expected, ("dx", "dw", "db"), "affine_backward", case, TOL_GRAD)
+def _affine_backward_vs_reference(submission, reference, i, xshape, M):
+    x, w, b = affine_inputs(20 + i, xshape, M)
+    dout = rng(30 + i).standard_normal((xshape[0], M))
+    case = f"x of shape {shp(x)}, w of shape {shp(w)}"
+    _, rcache = reference.layers.affine_forward(x, w, b)
+    expected = reference.layers.affine_backward(dout, rcache)
+    _, cache = submission.layers.affine_forward(x, w, b)
+    grads = unpack(submission.layers.affine_backward(dout, cache), 3,
+                   what="affine_backward", case=case, names="dx, dw, db")
+    compare(grads, expected, ("dx", "dw", "db"), "affine_backward", case, TOL_GRAD)
+
+
+(test_affine_backward_vs_reference_4d_input, test_affine_backward_vs_reference_one_example,
+ test_affine_backward_vs_reference_3d_input, test_affine_backward_vs_reference_2d_input) = per_case(
+    "affine_backward", 0.75, "affine_backward_vs_reference", AFFINE_CASES,
+    _affine_backward_vs_reference)
 
 
 @pytest.mark.grade("affine_backward", points=2)
@@ -155,53 +240,65 @@ def test_affine_backward_keeps_inputs(submission, reference):
     case = "x of shape (3, 2, 3), w of shape (6, 4)"
     expected = reference.layers.affine_backward(dout, reference.layers.affine_forward(x, w, b)[1])
     _, cache = submission.layers.affine_forward(x, w, b)
-    backward_keeps_inputs(submission, "affine_backward", dout, cache, case, expected,
-                          ("dx", "dw", "db"))
+    with edge_case("affine_backward", "inputs left unmodified", NO_IN_PLACE):
+        backward_keeps_inputs(submission, "affine_backward", dout, cache, case, expected,
+                              ("dx", "dw", "db"))
 
 
 # ---------------------------------------------------------------------------
 # ReLU
 # ---------------------------------------------------------------------------
 
-RELU_SHAPES = [(3, 4), (2, 3, 4, 5), (1, 6), (7,)]
+RELU_SHAPES = {"2d": (3, 4), "4d": (2, 3, 4, 5), "one_row": (1, 6), "1d": (7,)}
 
 
-@pytest.mark.grade("relu_forward", points=3)
-def test_relu_forward_values(submission, reference):
-    for i, s in enumerate(RELU_SHAPES):
-        x = rng(50 + i).standard_normal(s)
-        x.flat[0] = 0.0  # exact zero stays zero
-        case = f"x of shape {shp(x)}"
-        expected = reference.layers.relu_forward(x)[0]
-        out, _ = unpack(submission.layers.relu_forward(x), 2, what="relu_forward", case=case,
-                        names="out, cache")
-        assert_close(out, expected, what="relu_forward's out", case=case, tol=TOL_VALUE)
+def _relu_forward_values(submission, reference, i, s):
+    x = rng(50 + i).standard_normal(s)
+    x.flat[0] = 0.0  # exact zero stays zero
+    case = f"x of shape {shp(x)}"
+    expected = reference.layers.relu_forward(x)[0]
+    out, _ = unpack(submission.layers.relu_forward(x), 2, what="relu_forward", case=case,
+                    names="out, cache")
+    assert_close(out, expected, what="relu_forward's out", case=case, tol=TOL_VALUE)
+
+
+(test_relu_forward_values_2d, test_relu_forward_values_4d, test_relu_forward_values_one_row,
+ test_relu_forward_values_1d) = per_case(
+    "relu_forward", 0.75, "relu_forward_values",
+    {k: (v,) for k, v in RELU_SHAPES.items()}, _relu_forward_values)
 
 
 @pytest.mark.grade("relu_forward", points=1)
-def test_relu_forward_dtype_and_inputs(submission, reference):
-    for dtype in (np.float32, np.float64):
-        x = rng(60).standard_normal((4, 5)).astype(dtype)
-        case = f"{np.dtype(dtype).name} x of shape (4, 5)"
-        expected = reference.layers.relu_forward(x)[0]
-        result = submission.layers.relu_forward(x)
-        kept(submission, "relu_forward", ("x",), case)
-        out, _ = unpack(result, 2, what="relu_forward", case=case)
-        out = as_array(out, what="relu_forward's out", case=case, shape=x.shape)
-        assert_dtype_float(out, what="relu_forward's out", case=case)
-        assert_close(out, expected, what="relu_forward's out", case=case, tol=TOL_VALUE)
+def test_relu_forward_keeps_inputs(submission, reference):
+    """x comes out unchanged (float32 and float64 x); out is a floating-point array."""
+    with edge_case("relu_forward", "inputs left unmodified",
+                   "x: Inputs, of any shape; not modified in place"):
+        for dtype in (np.float32, np.float64):
+            x = rng(60).standard_normal((4, 5)).astype(dtype)
+            case = f"{np.dtype(dtype).name} x of shape (4, 5)"
+            expected = reference.layers.relu_forward(x)[0]
+            result = submission.layers.relu_forward(x)
+            kept(submission, "relu_forward", ("x",), case)
+            out, _ = unpack(result, 2, what="relu_forward", case=case)
+            out = as_array(out, what="relu_forward's out", case=case, shape=x.shape)
+            assert_dtype_float(out, what="relu_forward's out", case=case)
+            assert_close(out, expected, what="relu_forward's out", case=case, tol=TOL_VALUE)
 
 
-@pytest.mark.grade("relu_backward", points=3)
-def test_relu_backward_vs_reference(submission, reference):
-    for i, s in enumerate(RELU_SHAPES):
-        x = away_from(rng(70 + i).standard_normal(s))
-        dout = rng(80 + i).standard_normal(s)
-        case = f"x of shape {shp(x)}"
-        expected = reference.layers.relu_backward(dout, reference.layers.relu_forward(x)[1])
-        _, cache = submission.layers.relu_forward(x)
-        dx = submission.layers.relu_backward(dout, cache)
-        assert_close(dx, expected, what="relu_backward's dx", case=case, tol=TOL_GRAD)
+def _relu_backward_vs_reference(submission, reference, i, s):
+    x = away_from(rng(70 + i).standard_normal(s))
+    dout = rng(80 + i).standard_normal(s)
+    case = f"x of shape {shp(x)}"
+    expected = reference.layers.relu_backward(dout, reference.layers.relu_forward(x)[1])
+    _, cache = submission.layers.relu_forward(x)
+    dx = submission.layers.relu_backward(dout, cache)
+    assert_close(dx, expected, what="relu_backward's dx", case=case, tol=TOL_GRAD)
+
+
+(test_relu_backward_vs_reference_2d, test_relu_backward_vs_reference_4d,
+ test_relu_backward_vs_reference_one_row, test_relu_backward_vs_reference_1d) = per_case(
+    "relu_backward", 0.75, "relu_backward_vs_reference",
+    {k: (v,) for k, v in RELU_SHAPES.items()}, _relu_backward_vs_reference)
 
 
 @pytest.mark.grade("relu_backward", points=2)
@@ -223,14 +320,19 @@ def test_relu_backward_keeps_inputs(submission, reference):
     case = "x of shape (5, 4)"
     expected = (reference.layers.relu_backward(dout, reference.layers.relu_forward(x)[1]),)
     _, cache = submission.layers.relu_forward(x)
-    backward_keeps_inputs(submission, "relu_backward", dout, cache, case, expected, ("dx",))
+    with edge_case("relu_backward", "inputs left unmodified",
+                   "dout: Upstream derivatives, of any shape; not modified in place"):
+        backward_keeps_inputs(submission, "relu_backward", dout, cache, case, expected, ("dx",))
 
 
 # ---------------------------------------------------------------------------
 # loss functions
 # ---------------------------------------------------------------------------
 
-LOSS_CASES = [(50, 10, 1.0), (1, 5, 1.0), (7, 3, 3.0), (20, 10, 0.001)]
+LOSS_CASES = {"50_examples": (50, 10, 1.0), "one_example": (1, 5, 1.0),
+              "three_classes": (7, 3, 3.0), "small_scores": (20, 10, 0.001)}
+LARGE_SCORES = ("Scores may be large (in the thousands): the loss and dx must still be exact, "
+                "so compute them in a numerically stable way.")
 
 
 def loss_inputs(seed, N, C, scale):
@@ -238,16 +340,22 @@ def loss_inputs(seed, N, C, scale):
     return scale * r.standard_normal((N, C)), r.integers(0, C, size=N)
 
 
-@pytest.mark.grade("softmax_loss", points=3)
-def test_softmax_loss_vs_reference(submission, reference):
-    for i, (N, C, scale) in enumerate(LOSS_CASES):
-        x, y = loss_inputs(100 + i, N, C, scale)
+def _loss_vs_reference(function, seed):
+    def check(submission, reference, i, N, C, scale):
+        x, y = loss_inputs(seed + i, N, C, scale)
         case = f"x of shape {shp(x)} (scores of size ~{scale:g})"
-        rloss, rdx = reference.layers.softmax_loss(x, y)
-        loss, dx = unpack(submission.layers.softmax_loss(x, y), 2, what="softmax_loss",
+        rloss, rdx = getattr(reference.layers, function)(x, y)
+        loss, dx = unpack(getattr(submission.layers, function)(x, y), 2, what=function,
                           case=case, names="loss, dx")
-        assert_close(loss, rloss, what="softmax_loss's loss", case=case, tol=TOL_VALUE)
-        assert_close(dx, rdx, what="softmax_loss's dx", case=case, tol=TOL_GRAD)
+        assert_close(loss, rloss, what=f"{function}'s loss", case=case, tol=TOL_VALUE)
+        assert_close(dx, rdx, what=f"{function}'s dx", case=case, tol=TOL_GRAD)
+    return check
+
+
+(test_softmax_loss_vs_reference_50_examples, test_softmax_loss_vs_reference_one_example,
+ test_softmax_loss_vs_reference_three_classes, test_softmax_loss_vs_reference_small_scores) = per_case(
+    "softmax_loss", 0.75, "softmax_loss_vs_reference", LOSS_CASES,
+    _loss_vs_reference("softmax_loss", 100))
 
 
 @pytest.mark.grade("softmax_loss", points=2)
@@ -262,37 +370,38 @@ def test_softmax_loss_numeric(submission, reference):
 
 @pytest.mark.grade("softmax_loss", points=1)
 def test_softmax_loss_large_scores(submission, reference):
-    x, y = loss_inputs(120, 8, 5, 1.0)
-    x = x * 1000.0 + 500.0
-    case = "scores of size ~1000 (numerical stability)"
+    x, y = loss_inputs(120, 8, 5, 3.0)
+    # scores near +1000 and -1000 (exp overflows, or every exp underflows to 0, unless the
+    # scores are shifted); their differences stay moderate
+    x = x + np.where(np.arange(8) % 2 == 0, 1000.0, -1000.0)[:, None]
+    case = "scores near +1000 and -1000 (rows alternating)"
     rloss, rdx = reference.layers.softmax_loss(x, y)
-    loss, dx = unpack(submission.layers.softmax_loss(x, y), 2, what="softmax_loss", case=case)
-    assert_close(loss, rloss, what="softmax_loss's loss", case=case, tol=TOL_VALUE)
-    assert_close(dx, rdx, what="softmax_loss's dx", case=case, tol=TOL_GRAD)
+    with edge_case("softmax_loss", "large scores (numerical stability)", LARGE_SCORES):
+        loss, dx = unpack(submission.layers.softmax_loss(x, y), 2, what="softmax_loss", case=case)
+        assert_close(loss, rloss, what="softmax_loss's loss", case=case, tol=TOL_VALUE)
+        assert_close(dx, rdx, what="softmax_loss's dx", case=case, tol=TOL_GRAD)
+
+
+def _loss_keeps_inputs(submission, reference, function, seed):
+    x, y = loss_inputs(seed, 5, 4, 2.0)
+    case = "x of shape (5, 4)"
+    rloss, rdx = getattr(reference.layers, function)(x, y)
+    with edge_case(function, "inputs left unmodified", NO_IN_PLACE):
+        result = getattr(submission.layers, function)(x, y)
+        kept(submission, function, ("x", "y"), case)
+        loss, dx = unpack(result, 2, what=function, case=case, names="loss, dx")
+        assert_close(loss, rloss, what=f"{function}'s loss", case=case, tol=TOL_VALUE)
+        assert_close(dx, rdx, what=f"{function}'s dx", case=case, tol=TOL_GRAD)
 
 
 @pytest.mark.grade("softmax_loss", points=1)
 def test_softmax_loss_keeps_inputs(submission, reference):
-    x, y = loss_inputs(130, 5, 4, 2.0)
-    case = "x of shape (5, 4)"
-    rloss, rdx = reference.layers.softmax_loss(x, y)
-    result = submission.layers.softmax_loss(x, y)
-    kept(submission, "softmax_loss", ("x", "y"), case)
-    loss, dx = unpack(result, 2, what="softmax_loss", case=case, names="loss, dx")
-    assert_close(loss, rloss, what="softmax_loss's loss", case=case, tol=TOL_VALUE)
-    assert_close(dx, rdx, what="softmax_loss's dx", case=case, tol=TOL_GRAD)
+    _loss_keeps_inputs(submission, reference, "softmax_loss", 130)
 
 
-@pytest.mark.grade("svm_loss", points=3)
-def test_svm_loss_vs_reference(submission, reference):
-    for i, (N, C, scale) in enumerate(LOSS_CASES):
-        x, y = loss_inputs(140 + i, N, C, scale)
-        case = f"x of shape {shp(x)} (scores of size ~{scale:g})"
-        rloss, rdx = reference.layers.svm_loss(x, y)
-        loss, dx = unpack(submission.layers.svm_loss(x, y), 2, what="svm_loss", case=case,
-                          names="loss, dx")
-        assert_close(loss, rloss, what="svm_loss's loss", case=case, tol=TOL_VALUE)
-        assert_close(dx, rdx, what="svm_loss's dx", case=case, tol=TOL_GRAD)
+(test_svm_loss_vs_reference_50_examples, test_svm_loss_vs_reference_one_example,
+ test_svm_loss_vs_reference_three_classes, test_svm_loss_vs_reference_small_scores) = per_case(
+    "svm_loss", 0.75, "svm_loss_vs_reference", LOSS_CASES, _loss_vs_reference("svm_loss", 140))
 
 
 @pytest.mark.grade("svm_loss", points=2)
@@ -310,21 +419,15 @@ def test_svm_loss_numeric(submission, reference):
 
 @pytest.mark.grade("svm_loss", points=1)
 def test_svm_loss_keeps_inputs(submission, reference):
-    x, y = loss_inputs(160, 5, 4, 2.0)
-    case = "x of shape (5, 4)"
-    rloss, rdx = reference.layers.svm_loss(x, y)
-    result = submission.layers.svm_loss(x, y)
-    kept(submission, "svm_loss", ("x", "y"), case)
-    loss, dx = unpack(result, 2, what="svm_loss", case=case, names="loss, dx")
-    assert_close(loss, rloss, what="svm_loss's loss", case=case, tol=TOL_VALUE)
-    assert_close(dx, rdx, what="svm_loss's dx", case=case, tol=TOL_GRAD)
-
+    _loss_keeps_inputs(submission, reference, "svm_loss", 160)
 
 # ---------------------------------------------------------------------------
 # batch normalization
 # ---------------------------------------------------------------------------
 
-BN_CASES = [(200, 3, 1.0), (4, 5, 1.0), (10, 1, 1.0), (64, 6, 1e-3)]
+BN_CASES = {"200_examples": (200, 3, 1.0), "4_examples": (4, 5, 1.0),
+            "one_feature": (10, 1, 1.0), "small_values": (64, 6, 1e-3)}
+BN_BACKWARD_CASES = {k: BN_CASES[k] for k in ("200_examples", "4_examples", "one_feature")}
 
 
 def bn_inputs(seed, N, D, scale=1.0):
@@ -335,15 +438,20 @@ def bn_inputs(seed, N, D, scale=1.0):
     return x, gamma, beta
 
 
-@pytest.mark.grade("batchnorm_forward", points=3)
-def test_batchnorm_forward_train_values(submission, reference):
-    for i, (N, D, scale) in enumerate(BN_CASES):
-        x, gamma, beta = bn_inputs(200 + i, N, D, scale)
-        case = f"train mode, x of shape {shp(x)}"
-        expected, _ = reference.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
-        out, _ = unpack(submission.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"}),
-                        2, what="batchnorm_forward", case=case, names="out, cache")
-        assert_close(out, expected, what="batchnorm_forward's out", case=case, tol=TOL_VALUE)
+def _batchnorm_forward_train_values(submission, reference, i, N, D, scale):
+    x, gamma, beta = bn_inputs(200 + i, N, D, scale)
+    case = f"train mode, x of shape {shp(x)}"
+    expected, _ = reference.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
+    out, _ = unpack(submission.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"}),
+                    2, what="batchnorm_forward", case=case, names="out, cache")
+    assert_close(out, expected, what="batchnorm_forward's out", case=case, tol=TOL_VALUE)
+
+
+(test_batchnorm_forward_train_values_200_examples, test_batchnorm_forward_train_values_4_examples,
+ test_batchnorm_forward_train_values_one_feature,
+ test_batchnorm_forward_train_values_small_values) = per_case(
+    "batchnorm_forward", 0.75, "batchnorm_forward_train_values", BN_CASES,
+    _batchnorm_forward_train_values)
 
 
 @pytest.mark.grade("batchnorm_forward", points=1)
@@ -403,33 +511,42 @@ def test_batchnorm_forward_test_mode(submission, reference):
                  tol=0, against="its value before the call (test mode must not update it)")
 
 
-@pytest.mark.grade("batchnorm_forward", points=1)
-def test_batchnorm_forward_keeps_inputs(submission, reference):
+def _batchnorm_forward_keeps(submission, reference, mode):
     x, gamma, beta = bn_inputs(250, 8, 3)
-    for mode in ("train", "test"):
-        case = f"{mode} mode, x of shape (8, 3)"
-        params = {"mode": mode, "running_mean": np.full(3, 4.0), "running_var": np.full(3, 9.0)}
-        expected, _ = reference.layers.batchnorm_forward(
-            x, gamma, beta, {k: (v.copy() if isinstance(v, np.ndarray) else v)
-                             for k, v in params.items()})
+    case = f"{mode} mode, x of shape (8, 3)"
+    params = {"mode": mode, "running_mean": np.full(3, 4.0), "running_var": np.full(3, 9.0)}
+    expected, _ = reference.layers.batchnorm_forward(
+        x, gamma, beta, {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                         for k, v in params.items()})
+    with edge_case("batchnorm_forward", "inputs left unmodified", NO_IN_PLACE):
         result = submission.layers.batchnorm_forward(x, gamma, beta, params)
         kept(submission, "batchnorm_forward", ("x", "gamma", "beta"), case)
         out, _ = unpack(result, 2, what="batchnorm_forward", case=case, names="out, cache")
         assert_close(out, expected, what="batchnorm_forward's out", case=case, tol=TOL_VALUE)
 
 
-def _check_bn_backward(submission, reference, fname, seed):
-    f_student = getattr(submission.layers, fname)
-    for i, (N, D, scale) in enumerate(BN_CASES[:3]):
+@pytest.mark.grade("batchnorm_forward", points=0.5)
+def test_batchnorm_forward_keeps_inputs(submission, reference):
+    _batchnorm_forward_keeps(submission, reference, "train")
+
+
+@pytest.mark.grade("batchnorm_forward", points=0.5)
+def test_batchnorm_forward_keeps_inputs_test_mode(submission, reference):
+    _batchnorm_forward_keeps(submission, reference, "test")
+
+
+def _bn_backward_vs_reference(fname, seed):
+    def check(submission, reference, i, N, D, scale):
         x, gamma, beta = bn_inputs(seed + i, N, D, scale)
         dout = rng(seed + 10 + i).standard_normal((N, D))
         case = f"x of shape {shp(x)}"
         _, rcache = reference.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
         expected = reference.layers.batchnorm_backward(dout, rcache)
         _, cache = submission.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
-        grads = unpack(f_student(dout, cache), 3, what=fname, case=case,
+        grads = unpack(getattr(submission.layers, fname)(dout, cache), 3, what=fname, case=case,
                        names="dx, dgamma, dbeta")
         compare(grads, expected, ("dx", "dgamma", "dbeta"), fname, case, TOL_GRAD)
+    return check
 
 
 def _check_bn_numeric(submission, reference, fname, seed):
@@ -456,13 +573,16 @@ def _check_bn_backward_keeps(submission, reference, fname, seed):
     _, rcache = reference.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
     expected = reference.layers.batchnorm_backward(dout, rcache)
     _, cache = submission.layers.batchnorm_forward(x, gamma, beta, {"mode": "train"})
-    backward_keeps_inputs(submission, fname, dout, cache, case, expected,
-                          ("dx", "dgamma", "dbeta"))
+    with edge_case(fname, "inputs left unmodified", NO_IN_PLACE):
+        backward_keeps_inputs(submission, fname, dout, cache, case, expected,
+                              ("dx", "dgamma", "dbeta"))
 
 
-@pytest.mark.grade("batchnorm_backward", points=3)
-def test_batchnorm_backward_vs_reference(submission, reference):
-    _check_bn_backward(submission, reference, "batchnorm_backward", 300)
+(test_batchnorm_backward_vs_reference_200_examples,
+ test_batchnorm_backward_vs_reference_4_examples,
+ test_batchnorm_backward_vs_reference_one_feature) = per_case(
+    "batchnorm_backward", 1, "batchnorm_backward_vs_reference", BN_BACKWARD_CASES,
+    _bn_backward_vs_reference("batchnorm_backward", 300))
 
 
 @pytest.mark.grade("batchnorm_backward", points=2)
@@ -475,9 +595,11 @@ def test_batchnorm_backward_keeps_inputs(submission, reference):
     _check_bn_backward_keeps(submission, reference, "batchnorm_backward", 330)
 
 
-@pytest.mark.grade("batchnorm_backward_alt", points=3)
-def test_batchnorm_backward_alt_vs_reference(submission, reference):
-    _check_bn_backward(submission, reference, "batchnorm_backward_alt", 340)
+(test_batchnorm_backward_alt_vs_reference_200_examples,
+ test_batchnorm_backward_alt_vs_reference_4_examples,
+ test_batchnorm_backward_alt_vs_reference_one_feature) = per_case(
+    "batchnorm_backward_alt", 1, "batchnorm_backward_alt_vs_reference", BN_BACKWARD_CASES,
+    _bn_backward_vs_reference("batchnorm_backward_alt", 340))
 
 
 @pytest.mark.grade("batchnorm_backward_alt", points=2)
@@ -494,19 +616,24 @@ def test_batchnorm_backward_alt_keeps_inputs(submission, reference):
 # layer normalization
 # ---------------------------------------------------------------------------
 
-LN_CASES = [(4, 5), (1, 8), (30, 3), (2, 1)]
+LN_CASES = {"4_examples": (4, 5), "one_example": (1, 8), "3_features": (30, 3),
+            "one_feature": (2, 1)}
+LN_BACKWARD_CASES = {k: LN_CASES[k] for k in ("4_examples", "one_example", "3_features")}
 
 
-@pytest.mark.grade("layernorm_forward", points=3)
-def test_layernorm_forward_values(submission, reference):
-    for i, (N, D) in enumerate(LN_CASES):
-        x, gamma, beta = bn_inputs(400 + i, N, D)
-        x = x * (1.0 + np.arange(N))[:, None]  # rows with different scales
-        case = f"x of shape {shp(x)}"
-        expected, _ = reference.layers.layernorm_forward(x, gamma, beta, {})
-        out, _ = unpack(submission.layers.layernorm_forward(x, gamma, beta, {}), 2,
-                        what="layernorm_forward", case=case, names="out, cache")
-        assert_close(out, expected, what="layernorm_forward's out", case=case, tol=TOL_VALUE)
+def _layernorm_forward_values(submission, reference, i, N, D):
+    x, gamma, beta = bn_inputs(400 + i, N, D)
+    x = x * (1.0 + np.arange(N))[:, None]  # rows with different scales
+    case = f"x of shape {shp(x)}"
+    expected, _ = reference.layers.layernorm_forward(x, gamma, beta, {})
+    out, _ = unpack(submission.layers.layernorm_forward(x, gamma, beta, {}), 2,
+                    what="layernorm_forward", case=case, names="out, cache")
+    assert_close(out, expected, what="layernorm_forward's out", case=case, tol=TOL_VALUE)
+
+
+(test_layernorm_forward_values_4_examples, test_layernorm_forward_values_one_example,
+ test_layernorm_forward_values_3_features, test_layernorm_forward_values_one_feature) = per_case(
+    "layernorm_forward", 0.75, "layernorm_forward_values", LN_CASES, _layernorm_forward_values)
 
 
 @pytest.mark.grade("layernorm_forward", points=1)
@@ -524,25 +651,30 @@ def test_layernorm_forward_keeps_inputs(submission, reference):
     x, gamma, beta = bn_inputs(415, 5, 6)
     case = "x of shape (5, 6)"
     expected, _ = reference.layers.layernorm_forward(x, gamma, beta, {})
-    result = submission.layers.layernorm_forward(x, gamma, beta, {})
-    kept(submission, "layernorm_forward", ("x", "gamma", "beta"), case)
-    out, _ = unpack(result, 2, what="layernorm_forward", case=case, names="out, cache")
-    assert_close(out, expected, what="layernorm_forward's out", case=case, tol=TOL_VALUE)
+    with edge_case("layernorm_forward", "inputs left unmodified", NO_IN_PLACE):
+        result = submission.layers.layernorm_forward(x, gamma, beta, {})
+        kept(submission, "layernorm_forward", ("x", "gamma", "beta"), case)
+        out, _ = unpack(result, 2, what="layernorm_forward", case=case, names="out, cache")
+        assert_close(out, expected, what="layernorm_forward's out", case=case, tol=TOL_VALUE)
 
 
-@pytest.mark.grade("layernorm_backward", points=3)
-def test_layernorm_backward_vs_reference(submission, reference):
-    for i, (N, D) in enumerate(LN_CASES[:3]):
-        x, gamma, beta = bn_inputs(420 + i, N, D)
-        dout = rng(430 + i).standard_normal((N, D))
-        case = f"x of shape {shp(x)}"
-        _, rcache = reference.layers.layernorm_forward(x, gamma, beta, {})
-        expected = reference.layers.layernorm_backward(dout, rcache)
-        _, cache = submission.layers.layernorm_forward(x, gamma, beta, {})
-        grads = unpack(submission.layers.layernorm_backward(dout, cache), 3,
-                       what="layernorm_backward", case=case, names="dx, dgamma, dbeta")
-        compare(grads, expected, ("dx", "dgamma", "dbeta"), "layernorm_backward", case,
-                TOL_GRAD)
+def _layernorm_backward_vs_reference(submission, reference, i, N, D):
+    x, gamma, beta = bn_inputs(420 + i, N, D)
+    dout = rng(430 + i).standard_normal((N, D))
+    case = f"x of shape {shp(x)}"
+    _, rcache = reference.layers.layernorm_forward(x, gamma, beta, {})
+    expected = reference.layers.layernorm_backward(dout, rcache)
+    _, cache = submission.layers.layernorm_forward(x, gamma, beta, {})
+    grads = unpack(submission.layers.layernorm_backward(dout, cache), 3,
+                   what="layernorm_backward", case=case, names="dx, dgamma, dbeta")
+    compare(grads, expected, ("dx", "dgamma", "dbeta"), "layernorm_backward", case, TOL_GRAD)
+
+
+(test_layernorm_backward_vs_reference_4_examples,
+ test_layernorm_backward_vs_reference_one_example,
+ test_layernorm_backward_vs_reference_3_features) = per_case(
+    "layernorm_backward", 1, "layernorm_backward_vs_reference", LN_BACKWARD_CASES,
+    _layernorm_backward_vs_reference)
 
 
 @pytest.mark.grade("layernorm_backward", points=2)
@@ -572,8 +704,9 @@ def test_layernorm_backward_keeps_inputs(submission, reference):
     expected = reference.layers.layernorm_backward(
         dout, reference.layers.layernorm_forward(x, gamma, beta, {})[1])
     _, cache = submission.layers.layernorm_forward(x, gamma, beta, {})
-    backward_keeps_inputs(submission, "layernorm_backward", dout, cache, case, expected,
-                          ("dx", "dgamma", "dbeta"))
+    with edge_case("layernorm_backward", "inputs left unmodified", NO_IN_PLACE):
+        backward_keeps_inputs(submission, "layernorm_backward", dout, cache, case, expected,
+                              ("dx", "dgamma", "dbeta"))
 
 
 # ---------------------------------------------------------------------------
@@ -602,29 +735,36 @@ def _assert_inverted_dropout(out, x, p, case, tol_frac=0.01):
                  against="1/p (inverted dropout scales kept units by 1/p)")
 
 
-@pytest.mark.grade("dropout_forward", points=3)
-def test_dropout_forward_keep_probability(submission):
+def _dropout_forward_keep_probability(submission, reference, i, p):
     """p is the probability of KEEPING a unit; kept units are scaled by 1/p."""
     x = 2.0 + rng(500).random((400, 250))  # all entries in [2, 3): never zero
-    for p in (0.25, 0.4, 0.7):
-        case = f"train mode, p={p}, x of shape (400, 250)"
-        out, _ = _dropout_train(submission, x, p, case)
-        # 100,000 Bernoulli draws: the standard error of the kept fraction is < 0.0016
-        _assert_inverted_dropout(out, x, p, case)
-        assert_true(abs(out.mean() / x.mean() - 1.0) < 0.03,
-                    f"the mean of dropout_forward's out is {out.mean():.3f} for {case}; expected "
-                    f"about the mean of x, {x.mean():.3f} (inverted dropout keeps the expectation).")
+    case = f"train mode, p={p}, x of shape (400, 250)"
+    out, _ = _dropout_train(submission, x, p, case)
+    # 100,000 Bernoulli draws: the standard error of the kept fraction is < 0.0016
+    _assert_inverted_dropout(out, x, p, case)
+    assert_true(abs(out.mean() / x.mean() - 1.0) < 0.03,
+                f"the mean of dropout_forward's out is {out.mean():.3f} for {case}; expected "
+                f"about the mean of x, {x.mean():.3f} (inverted dropout keeps the expectation).")
 
 
-@pytest.mark.grade("dropout_forward", points=1)
-def test_dropout_forward_test_mode(submission):
+(test_dropout_forward_keep_probability_p25, test_dropout_forward_keep_probability_p40,
+ test_dropout_forward_keep_probability_p70) = per_case(
+    "dropout_forward", 1, "dropout_forward_keep_probability",
+    {"p25": (0.25,), "p40": (0.4,), "p70": (0.7,)}, _dropout_forward_keep_probability)
+
+
+def _dropout_forward_test_mode(submission, reference, i, p):
     x = rng(510).standard_normal((50, 40))
-    for p in (0.3, 0.8):
-        case = f"test mode, p={p}"
-        out, _ = unpack(submission.layers.dropout_forward(x, {"mode": "test", "p": p}), 2,
-                        what="dropout_forward", case=case)
-        assert_close(out, x, what="dropout_forward's out", case=case, tol=0,
-                     against="the input x (test mode is the identity)")
+    case = f"test mode, p={p}"
+    out, _ = unpack(submission.layers.dropout_forward(x, {"mode": "test", "p": p}), 2,
+                    what="dropout_forward", case=case)
+    assert_close(out, x, what="dropout_forward's out", case=case, tol=0,
+                 against="the input x (test mode is the identity)")
+
+
+(test_dropout_forward_test_mode_p30, test_dropout_forward_test_mode_p80) = per_case(
+    "dropout_forward", 0.5, "dropout_forward_test_mode", {"p30": (0.3,), "p80": (0.8,)},
+    _dropout_forward_test_mode)
 
 
 @pytest.mark.grade("dropout_forward", points=1)
@@ -647,25 +787,29 @@ def test_dropout_forward_seed_and_dtype(submission):
 def test_dropout_forward_keeps_inputs(submission):
     x = 1.0 + rng(525).random((100, 60))
     case = "train mode, p=0.6, x of shape (100, 60)"
-    result = submission.layers.dropout_forward(x, {"mode": "train", "p": 0.6})
-    kept(submission, "dropout_forward", ("x",), case)
-    out, _ = unpack(result, 2, what="dropout_forward", case=case, names="out, cache")
-    out = as_array(out, what="dropout_forward's out", case=case, shape=x.shape)
-    # 6,000 draws: the standard error of the kept fraction is ~0.006
-    _assert_inverted_dropout(out, x, 0.6, case, tol_frac=0.04)
+    with edge_case("dropout_forward", "inputs left unmodified", NO_IN_PLACE):
+        result = submission.layers.dropout_forward(x, {"mode": "train", "p": 0.6})
+        kept(submission, "dropout_forward", ("x",), case)
+        out, _ = unpack(result, 2, what="dropout_forward", case=case, names="out, cache")
+        out = as_array(out, what="dropout_forward's out", case=case, shape=x.shape)
+        # 6,000 draws: the standard error of the kept fraction is ~0.006
+        _assert_inverted_dropout(out, x, 0.6, case, tol_frac=0.04)
 
 
-@pytest.mark.grade("dropout_backward", points=3)
-def test_dropout_backward_uses_forward_mask(submission):
+def _dropout_backward_uses_forward_mask(submission, reference, i, p):
     x = 1.0 + rng(530).random((60, 70))
     dout = rng(531).standard_normal((60, 70))
-    for p in (0.3, 0.75):
-        case = f"train mode, p={p}, x of shape (60, 70)"
-        out, cache = _dropout_train(submission, x, p, case)
-        dx = submission.layers.dropout_backward(dout, cache)
-        # the derivative of out = x * mask is dout * mask, and mask = out / x here
-        assert_close(dx, dout * (out / x), what="dropout_backward's dx", case=case, tol=1e-7,
-                     against="dout times the mask that dropout_forward applied")
+    case = f"train mode, p={p}, x of shape (60, 70)"
+    out, cache = _dropout_train(submission, x, p, case)
+    dx = submission.layers.dropout_backward(dout, cache)
+    # the derivative of out = x * mask is dout * mask, and mask = out / x here
+    assert_close(dx, dout * (out / x), what="dropout_backward's dx", case=case, tol=1e-7,
+                 against="dout times the mask that dropout_forward applied")
+
+
+(test_dropout_backward_uses_forward_mask_p30, test_dropout_backward_uses_forward_mask_p75) = per_case(
+    "dropout_backward", 1.5, "dropout_backward_uses_forward_mask",
+    {"p30": (0.3,), "p75": (0.75,)}, _dropout_backward_uses_forward_mask)
 
 
 @pytest.mark.grade("dropout_backward", points=1)
@@ -685,22 +829,38 @@ def test_dropout_backward_keeps_inputs(submission):
     dout = rng(546).standard_normal((20, 30))
     case = "train mode, p=0.5, x of shape (20, 30)"
     out, cache = _dropout_train(submission, x, 0.5, case)
-    backward_keeps_inputs(submission, "dropout_backward", dout, cache, case,
-                          (dout * (out / x),), ("dx",))
-
+    with edge_case("dropout_backward", "inputs left unmodified", NO_IN_PLACE):
+        backward_keeps_inputs(submission, "dropout_backward", dout, cache, case,
+                              (dout * (out / x),), ("dx",))
 
 # ---------------------------------------------------------------------------
 # convolution (naive)
 # ---------------------------------------------------------------------------
 
+# main cases: padding of at least 1, strides that divide H + 2 * pad - HH and W + 2 * pad - WW
 # (x shape, w shape, stride, pad)
-CONV_CASES = [
-    ((2, 3, 4, 4), (3, 3, 4, 4), 2, 1),   # the notebook's case
-    ((1, 2, 5, 5), (2, 2, 3, 3), 1, 0),   # pad 0, batch of 1
-    ((2, 1, 7, 5), (3, 1, 3, 2), 2, 1),   # non-square input and filters, stride 2
-    ((2, 3, 6, 6), (4, 3, 3, 3), 3, 2),   # stride 3, pad 2
-    ((3, 2, 4, 6), (2, 2, 1, 1), 1, 0),   # 1x1 filters
-]
+CONV_CASES = {
+    "notebook": ((2, 3, 4, 4), (3, 3, 4, 4), 2, 1),      # the notebook's case
+    "batch_of_one": ((1, 2, 5, 5), (2, 2, 3, 3), 1, 1),
+    "non_square": ((2, 1, 7, 6), (3, 1, 3, 2), 2, 1),    # non-square input and filters
+    "stride_3": ((2, 3, 8, 8), (4, 3, 3, 3), 3, 2),      # stride 3, pad 2
+    "filters_1x1": ((3, 2, 4, 6), (2, 2, 1, 1), 1, 1),
+}
+CONV_NUMERIC_CASES = {
+    "numeric": ((2, 2, 5, 5), (2, 2, 3, 3), 2, 1),
+    "numeric_stride_1": ((1, 1, 4, 3), (2, 1, 2, 2), 1, 1),
+}
+# edge cases
+CONV_NO_PADDING = ((2, 2, 5, 5), (3, 2, 3, 3), 1, 0)
+CONV_STRIDE_NOT_DIVIDING = ((2, 3, 6, 7), (4, 3, 3, 3), 3, 2)  # 7 % 3 and 8 % 3 are not 0
+CONV_EDGE_POINTS = 0.75
+
+CONV_PAD_RULE = "pad may be 0 (no padding)."
+CONV_STRIDE_RULE = ("The stride need not divide H + 2 * pad - HH (or W + 2 * pad - WW): H' and W' "
+                    "round down, and rows and columns past the last whole window are not used.")
+CONV_BACKWARD_RULE = ("Every input conv_forward_naive accepts is accepted here too: pad may be 0 "
+                      "(no padding), and the stride need not divide H + 2 * pad - HH (inputs past "
+                      "the last whole window get a zero derivative).")
 
 
 def conv_inputs(seed, xs, ws):
@@ -712,69 +872,120 @@ def conv_case(xs, ws, stride, pad):
     return f"x of shape {xs}, w of shape {ws}, stride {stride}, pad {pad}"
 
 
-@pytest.mark.grade("conv_forward_naive", points=3)
-def test_conv_forward_values(submission, reference):
-    for i, (xs, ws, stride, pad) in enumerate(CONV_CASES):
-        x, w, b = conv_inputs(600 + i, xs, ws)
-        cp = {"stride": stride, "pad": pad}
-        case = conv_case(xs, ws, stride, pad)
-        expected, _ = reference.layers.conv_forward_naive(x, w, b, dict(cp))
-        out, _ = unpack(submission.layers.conv_forward_naive(x, w, b, dict(cp)), 2,
-                        what="conv_forward_naive", case=case, names="out, cache")
-        assert_close(out, expected, what="conv_forward_naive's out", case=case, tol=TOL_VALUE)
+def conv_forward_check(submission, reference, seed, xs, ws, stride, pad):
+    x, w, b = conv_inputs(seed, xs, ws)
+    cp = {"stride": stride, "pad": pad}
+    case = conv_case(xs, ws, stride, pad)
+    expected, _ = reference.layers.conv_forward_naive(x, w, b, dict(cp))
+    out, _ = unpack(submission.layers.conv_forward_naive(x, w, b, dict(cp)), 2,
+                    what="conv_forward_naive", case=case, names="out, cache")
+    assert_close(out, expected, what="conv_forward_naive's out", case=case, tol=TOL_VALUE)
 
 
-@pytest.mark.grade("conv_forward_naive", points=1)
+def _conv_forward_values(submission, reference, i, xs, ws, stride, pad):
+    conv_forward_check(submission, reference, 600 + i, xs, ws, stride, pad)
+
+
+(test_conv_forward_values_notebook, test_conv_forward_values_batch_of_one,
+ test_conv_forward_values_non_square, test_conv_forward_values_stride_3,
+ test_conv_forward_values_filters_1x1) = per_case(
+    "conv_forward_naive", 1, "conv_forward_values", CONV_CASES, _conv_forward_values)
+
+
+@pytest.mark.grade("conv_forward_naive", points=CONV_EDGE_POINTS)
+def test_conv_forward_no_padding(submission, reference):
+    with edge_case("conv_forward_naive", "no padding (pad = 0)", CONV_PAD_RULE):
+        conv_forward_check(submission, reference, 610, *CONV_NO_PADDING)
+
+
+@pytest.mark.grade("conv_forward_naive", points=CONV_EDGE_POINTS)
+def test_conv_forward_stride_not_dividing(submission, reference):
+    with edge_case("conv_forward_naive", "a stride that does not divide", CONV_STRIDE_RULE):
+        conv_forward_check(submission, reference, 615, *CONV_STRIDE_NOT_DIVIDING)
+
+
+@pytest.mark.grade("conv_forward_naive", points=CONV_EDGE_POINTS)
 def test_conv_forward_keeps_inputs(submission, reference):
     x, w, b = conv_inputs(620, (2, 2, 4, 4), (2, 2, 3, 3))
     cp = {"stride": 1, "pad": 1}
     case = "x of shape (2, 2, 4, 4), pad 1"
     expected, _ = reference.layers.conv_forward_naive(x, w, b, dict(cp))
-    result = submission.layers.conv_forward_naive(x, w, b, dict(cp))
-    kept(submission, "conv_forward_naive", ("x", "w", "b"), case)
-    out, _ = unpack(result, 2, what="conv_forward_naive", case=case, names="out, cache")
-    assert_close(out, expected, what="conv_forward_naive's out", case=case, tol=TOL_VALUE)
+    with edge_case("conv_forward_naive", "inputs left unmodified",
+                   "Be careful not to modify the original input x directly."):
+        result = submission.layers.conv_forward_naive(x, w, b, dict(cp))
+        kept(submission, "conv_forward_naive", ("x", "w", "b"), case)
+        out, _ = unpack(result, 2, what="conv_forward_naive", case=case, names="out, cache")
+        assert_close(out, expected, what="conv_forward_naive's out", case=case, tol=TOL_VALUE)
 
 
-@pytest.mark.grade("conv_backward_naive", points=3)
-def test_conv_backward_vs_reference(submission, reference):
-    for i, (xs, ws, stride, pad) in enumerate(CONV_CASES):
-        x, w, b = conv_inputs(640 + i, xs, ws)
-        cp = {"stride": stride, "pad": pad}
-        case = conv_case(xs, ws, stride, pad)
-        rout, rcache = reference.layers.conv_forward_naive(x, w, b, dict(cp))
-        dout = rng(660 + i).standard_normal(rout.shape)
-        expected = reference.layers.conv_backward_naive(dout, rcache)
+def conv_backward_check(submission, reference, seed, xs, ws, stride, pad, edge=False):
+    """The student's gradients against the reference's. For an edge case (``edge``) the
+    cache comes from ``forward_cache`` (a forward pass that fails on the edge case is not
+    charged here too)."""
+    x, w, b = conv_inputs(seed, xs, ws)
+    cp = {"stride": stride, "pad": pad}
+    case = conv_case(xs, ws, stride, pad)
+    rout, rcache = reference.layers.conv_forward_naive(x, w, b, dict(cp))
+    dout = rng(seed + 1).standard_normal(rout.shape)
+    expected = reference.layers.conv_backward_naive(dout, rcache)
+    if edge:
+        cache = forward_cache(submission, "conv_forward_naive", (x, w, b, dict(cp)),
+                              (x, w, b, dict(cp)), case)
+    else:
         _, cache = submission.layers.conv_forward_naive(x, w, b, dict(cp))
-        grads = unpack(submission.layers.conv_backward_naive(dout, cache), 3,
-                       what="conv_backward_naive", case=case, names="dx, dw, db")
-        compare(grads, expected, ("dx", "dw", "db"), "conv_backward_naive", case, TOL_GRAD)
+    grads = unpack(submission.layers.conv_backward_naive(dout, cache), 3,
+                   what="conv_backward_naive", case=case, names="dx, dw, db")
+    compare(grads, expected, ("dx", "dw", "db"), "conv_backward_naive", case, TOL_GRAD)
 
 
-@pytest.mark.grade("conv_backward_naive", points=2)
-def test_conv_backward_numeric(submission, reference):
-    for i, (xs, ws, stride, pad) in enumerate([((2, 2, 5, 5), (2, 2, 3, 3), 2, 1),
-                                               ((1, 1, 4, 3), (2, 1, 2, 2), 1, 0)]):
-        x, w, b = conv_inputs(680 + i, xs, ws)
-        cp = {"stride": stride, "pad": pad}
-        case = conv_case(xs, ws, stride, pad)
-        f = reference.layers.conv_forward_naive
-        rout, _ = f(x, w, b, dict(cp))
-        dout = rng(690 + i).standard_normal(rout.shape)
-        nums = (
-            numeric_gradient(lambda v: f(v, w, b, dict(cp))[0], x, dout),
-            numeric_gradient(lambda v: f(x, v, b, dict(cp))[0], w, dout),
-            numeric_gradient(lambda v: f(x, w, v, dict(cp))[0], b, dout),
-        )
-        _, cache = submission.layers.conv_forward_naive(x, w, b, dict(cp))
-        grads = unpack(submission.layers.conv_backward_naive(dout, cache), 3,
-                       what="conv_backward_naive", case=case)
-        for name, got, num in zip(("dx", "dw", "db"), grads, nums):
-            assert_close(got, num, what=f"conv_backward_naive's {name}", case=case,
-                         tol=TOL_NUMERIC, against="a numeric gradient")
+def _conv_backward_vs_reference(submission, reference, i, xs, ws, stride, pad):
+    conv_backward_check(submission, reference, 640 + 2 * i, xs, ws, stride, pad)
 
 
-@pytest.mark.grade("conv_backward_naive", points=1)
+(test_conv_backward_vs_reference_notebook, test_conv_backward_vs_reference_batch_of_one,
+ test_conv_backward_vs_reference_non_square, test_conv_backward_vs_reference_stride_3,
+ test_conv_backward_vs_reference_filters_1x1) = per_case(
+    "conv_backward_naive", 0.6, "conv_backward_vs_reference", CONV_CASES,
+    _conv_backward_vs_reference)
+
+
+def _conv_backward_numeric(submission, reference, i, xs, ws, stride, pad):
+    x, w, b = conv_inputs(680 + i, xs, ws)
+    cp = {"stride": stride, "pad": pad}
+    case = conv_case(xs, ws, stride, pad)
+    f = reference.layers.conv_forward_naive
+    rout, _ = f(x, w, b, dict(cp))
+    dout = rng(690 + i).standard_normal(rout.shape)
+    nums = (
+        numeric_gradient(lambda v: f(v, w, b, dict(cp))[0], x, dout),
+        numeric_gradient(lambda v: f(x, v, b, dict(cp))[0], w, dout),
+        numeric_gradient(lambda v: f(x, w, v, dict(cp))[0], b, dout),
+    )
+    _, cache = submission.layers.conv_forward_naive(x, w, b, dict(cp))
+    grads = unpack(submission.layers.conv_backward_naive(dout, cache), 3,
+                   what="conv_backward_naive", case=case)
+    for name, got, num in zip(("dx", "dw", "db"), grads, nums):
+        assert_close(got, num, what=f"conv_backward_naive's {name}", case=case,
+                     tol=TOL_NUMERIC, against="a numeric gradient")
+
+
+(test_conv_backward_numeric, test_conv_backward_numeric_stride_1) = per_case(
+    "conv_backward_naive", 1, "conv_backward", CONV_NUMERIC_CASES, _conv_backward_numeric)
+
+
+@pytest.mark.grade("conv_backward_naive", points=CONV_EDGE_POINTS)
+def test_conv_backward_no_padding(submission, reference):
+    with edge_case("conv_backward_naive", "no padding (pad = 0)", CONV_BACKWARD_RULE):
+        conv_backward_check(submission, reference, 670, *CONV_NO_PADDING, edge=True)
+
+
+@pytest.mark.grade("conv_backward_naive", points=CONV_EDGE_POINTS)
+def test_conv_backward_stride_not_dividing(submission, reference):
+    with edge_case("conv_backward_naive", "a stride that does not divide", CONV_BACKWARD_RULE):
+        conv_backward_check(submission, reference, 675, *CONV_STRIDE_NOT_DIVIDING, edge=True)
+
+
+@pytest.mark.grade("conv_backward_naive", points=CONV_EDGE_POINTS)
 def test_conv_backward_keeps_inputs(submission, reference):
     xs, ws, stride, pad = (2, 2, 5, 5), (3, 2, 3, 3), 2, 1
     x, w, b = conv_inputs(695, xs, ws)
@@ -784,59 +995,137 @@ def test_conv_backward_keeps_inputs(submission, reference):
     dout = rng(696).standard_normal(rout.shape)
     expected = reference.layers.conv_backward_naive(dout, rcache)
     _, cache = submission.layers.conv_forward_naive(x, w, b, dict(cp))
-    backward_keeps_inputs(submission, "conv_backward_naive", dout, cache, case, expected,
-                          ("dx", "dw", "db"))
+    with edge_case("conv_backward_naive", "inputs left unmodified", NO_IN_PLACE):
+        backward_keeps_inputs(submission, "conv_backward_naive", dout, cache, case, expected,
+                              ("dx", "dw", "db"))
 
 
 # ---------------------------------------------------------------------------
 # max pooling (naive)
 # ---------------------------------------------------------------------------
 
-# (x shape, pool_height, pool_width, stride)
-POOL_CASES = [
-    ((2, 3, 4, 4), 2, 2, 2),     # the notebook's case
-    ((1, 2, 5, 5), 3, 3, 2),     # batch of 1, overlapping windows
-    ((2, 1, 6, 4), 3, 2, 1),     # non-square windows, stride 1
-    ((3, 2, 7, 7), 2, 2, 3),     # stride larger than the window
-]
+# main cases: pooling regions that do not overlap, strides that divide H - pool_height and
+# W - pool_width; (x shape, pool_height, pool_width, stride)
+POOL_CASES = {
+    "notebook": ((2, 3, 4, 4), 2, 2, 2),                  # the notebook's case
+    "pools_3x3": ((1, 2, 6, 6), 3, 3, 3),                 # batch of 1
+    "non_square_pools": ((2, 1, 6, 5), 2, 1, 2),
+    "stride_larger_than_pool": ((3, 2, 8, 8), 2, 2, 3),
+}
+POOL_NUMERIC = ((2, 2, 5, 6), 2, 3, 3)
+# edge cases
+POOL_OVERLAPPING = ((2, 3, 7, 7), 3, 3, 2)                # 3x3 pools with stride 2
+POOL_STRIDE_NOT_DIVIDING = ((2, 2, 5, 7), 2, 2, 2)        # 5 - 2 and 7 - 2 are odd
+POOL_EDGE_POINTS = 0.45
+
+POOL_OVERLAP_RULE = ("Pooling regions may overlap (a stride smaller than the pool, e.g. 3x3 pools "
+                     "with stride 2).")
+POOL_STRIDE_RULE = ("The stride need not divide H - pool_height (or W - pool_width): H' and W' "
+                    "round down, and rows and columns past the last whole region are not used.")
+POOL_BACKWARD_OVERLAP_RULE = (
+    "Pooling regions may overlap (a stride smaller than the pool, e.g. 3x3 pools with stride 2): "
+    "an input that is the maximum of several regions gets the sum of their upstream derivatives.")
+POOL_BACKWARD_STRIDE_RULE = ("The stride need not divide H - pool_height: inputs past the last "
+                             "whole region get a zero derivative.")
+POOL_TIES_RULE = ("When several inputs of a pooling region share the maximum, the whole upstream "
+                  "derivative goes to the first of them (in row-major order).")
 
 
 def pool_case(xs, ph, pw, s):
     return f"x of shape {xs}, {ph}x{pw} pools with stride {s}"
 
 
-@pytest.mark.grade("max_pool_forward_naive", points=3)
-def test_max_pool_forward_values(submission, reference):
-    for i, (xs, ph, pw, s) in enumerate(POOL_CASES):
-        x = rng(700 + i).standard_normal(xs)
-        pp = {"pool_height": ph, "pool_width": pw, "stride": s}
-        case = pool_case(xs, ph, pw, s)
-        expected, _ = reference.layers.max_pool_forward_naive(x, dict(pp))
-        out, _ = unpack(submission.layers.max_pool_forward_naive(x, dict(pp)), 2,
-                        what="max_pool_forward_naive", case=case, names="out, cache")
+def pool_forward_check(submission, reference, x, ph, pw, s):
+    pp = {"pool_height": ph, "pool_width": pw, "stride": s}
+    case = pool_case(x.shape, ph, pw, s)
+    expected, _ = reference.layers.max_pool_forward_naive(x, dict(pp))
+    out, _ = unpack(submission.layers.max_pool_forward_naive(x, dict(pp)), 2,
+                    what="max_pool_forward_naive", case=case, names="out, cache")
+    assert_close(out, expected, what="max_pool_forward_naive's out", case=case, tol=TOL_VALUE)
+
+
+def overlapping_input(seed, xs):
+    """Continuous values, and in every channel one large input at row 2, column 2: with 3x3
+    pools and stride 2 it is the maximum of the four regions that share it."""
+    x = rng(seed).standard_normal(xs)
+    x[:, :, 2, 2] = 5.0 + rng(seed + 1).random(xs[:2])
+    return x
+
+
+def _max_pool_forward_values(submission, reference, i, xs, ph, pw, s):
+    pool_forward_check(submission, reference, rng(700 + i).standard_normal(xs), ph, pw, s)
+
+
+(test_max_pool_forward_values_notebook, test_max_pool_forward_values_pools_3x3,
+ test_max_pool_forward_values_non_square_pools,
+ test_max_pool_forward_values_stride_larger_than_pool) = per_case(
+    "max_pool_forward_naive", 0.75, "max_pool_forward_values", POOL_CASES,
+    _max_pool_forward_values)
+
+
+@pytest.mark.grade("max_pool_forward_naive", points=POOL_EDGE_POINTS)
+def test_max_pool_forward_overlapping_windows(submission, reference):
+    xs, ph, pw, s = POOL_OVERLAPPING
+    with edge_case("max_pool_forward_naive", "overlapping pooling regions", POOL_OVERLAP_RULE):
+        pool_forward_check(submission, reference, overlapping_input(710, xs), ph, pw, s)
+
+
+@pytest.mark.grade("max_pool_forward_naive", points=POOL_EDGE_POINTS)
+def test_max_pool_forward_stride_not_dividing(submission, reference):
+    xs, ph, pw, s = POOL_STRIDE_NOT_DIVIDING
+    with edge_case("max_pool_forward_naive", "a stride that does not divide", POOL_STRIDE_RULE):
+        pool_forward_check(submission, reference, rng(712).standard_normal(xs), ph, pw, s)
+
+
+@pytest.mark.grade("max_pool_forward_naive", points=POOL_EDGE_POINTS)
+def test_max_pool_forward_keeps_inputs(submission, reference):
+    x = rng(714).standard_normal((2, 2, 4, 4))
+    pp = {"pool_height": 2, "pool_width": 2, "stride": 2}
+    case = pool_case((2, 2, 4, 4), 2, 2, 2)
+    expected, _ = reference.layers.max_pool_forward_naive(x, dict(pp))
+    with edge_case("max_pool_forward_naive", "inputs left unmodified", NO_IN_PLACE):
+        result = submission.layers.max_pool_forward_naive(x, dict(pp))
+        kept(submission, "max_pool_forward_naive", ("x",), case)
+        out, _ = unpack(result, 2, what="max_pool_forward_naive", case=case, names="out, cache")
         assert_close(out, expected, what="max_pool_forward_naive's out", case=case,
                      tol=TOL_VALUE)
 
 
-@pytest.mark.grade("max_pool_backward_naive", points=3)
-def test_max_pool_backward_vs_reference(submission, reference):
-    for i, (xs, ph, pw, s) in enumerate(POOL_CASES):
-        x = rng(720 + i).standard_normal(xs)  # continuous values: no ties
-        pp = {"pool_height": ph, "pool_width": pw, "stride": s}
-        case = pool_case(xs, ph, pw, s)
-        rout, rcache = reference.layers.max_pool_forward_naive(x, dict(pp))
-        dout = rng(740 + i).standard_normal(rout.shape)
-        expected = reference.layers.max_pool_backward_naive(dout, rcache)
+def pool_backward_check(submission, reference, x, ph, pw, s, seed, edge=False):
+    """The student's dx against the reference's (continuous values: no ties). For an edge
+    case (``edge``) the cache comes from ``forward_cache``."""
+    pp = {"pool_height": ph, "pool_width": pw, "stride": s}
+    case = pool_case(x.shape, ph, pw, s)
+    rout, rcache = reference.layers.max_pool_forward_naive(x, dict(pp))
+    dout = rng(seed).standard_normal(rout.shape)
+    expected = reference.layers.max_pool_backward_naive(dout, rcache)
+    if edge:
+        cache = forward_cache(submission, "max_pool_forward_naive", (x, dict(pp)), (x, dict(pp)),
+                              case)
+    else:
         _, cache = submission.layers.max_pool_forward_naive(x, dict(pp))
-        dx = submission.layers.max_pool_backward_naive(dout, cache)
-        assert_close(dx, expected, what="max_pool_backward_naive's dx", case=case, tol=TOL_GRAD)
+    dx = submission.layers.max_pool_backward_naive(dout, cache)
+    assert_close(dx, expected, what="max_pool_backward_naive's dx", case=case, tol=TOL_GRAD)
+
+
+def _max_pool_backward_vs_reference(submission, reference, i, xs, ph, pw, s):
+    pool_backward_check(submission, reference, rng(720 + i).standard_normal(xs), ph, pw, s,
+                        740 + i)
+
+
+(test_max_pool_backward_vs_reference_notebook, test_max_pool_backward_vs_reference_pools_3x3,
+ test_max_pool_backward_vs_reference_non_square_pools,
+ test_max_pool_backward_vs_reference_stride_larger_than_pool) = per_case(
+    "max_pool_backward_naive", 0.75, "max_pool_backward_vs_reference", POOL_CASES,
+    _max_pool_backward_vs_reference)
 
 
 @pytest.mark.grade("max_pool_backward_naive", points=1)
 def test_max_pool_backward_numeric(submission, reference):
-    x = rng(760).permutation(2 * 2 * 6 * 6).reshape(2, 2, 6, 6) * 0.1  # distinct values
-    pp = {"pool_height": 2, "pool_width": 3, "stride": 2}
-    case = pool_case((2, 2, 6, 6), 2, 3, 2)
+    xs, ph, pw, s = POOL_NUMERIC
+    x = rng(760).permutation(int(np.prod(xs))).reshape(xs) * 0.1  # distinct values
+    pp = {"pool_height": ph, "pool_width": pw, "stride": s}
+    case = pool_case(xs, ph, pw, s)
     rout, _ = reference.layers.max_pool_forward_naive(x, dict(pp))
     dout = rng(761).standard_normal(rout.shape)
     num = numeric_gradient(lambda v: reference.layers.max_pool_forward_naive(v, dict(pp))[0],
@@ -847,7 +1136,25 @@ def test_max_pool_backward_numeric(submission, reference):
                  against="a numeric gradient")
 
 
-@pytest.mark.grade("max_pool_backward_naive", points=1)
+@pytest.mark.grade("max_pool_backward_naive", points=POOL_EDGE_POINTS)
+def test_max_pool_backward_overlapping_windows(submission, reference):
+    xs, ph, pw, s = POOL_OVERLAPPING
+    with edge_case("max_pool_backward_naive", "overlapping pooling regions",
+                   POOL_BACKWARD_OVERLAP_RULE):
+        pool_backward_check(submission, reference, overlapping_input(750, xs), ph, pw, s, 752,
+                            edge=True)
+
+
+@pytest.mark.grade("max_pool_backward_naive", points=POOL_EDGE_POINTS)
+def test_max_pool_backward_stride_not_dividing(submission, reference):
+    xs, ph, pw, s = POOL_STRIDE_NOT_DIVIDING
+    with edge_case("max_pool_backward_naive", "a stride that does not divide",
+                   POOL_BACKWARD_STRIDE_RULE):
+        pool_backward_check(submission, reference, rng(754).standard_normal(xs), ph, pw, s, 755,
+                            edge=True)
+
+
+@pytest.mark.grade("max_pool_backward_naive", points=POOL_EDGE_POINTS)
 def test_max_pool_backward_ties(submission):
     """With ties, each window's upstream derivative goes to ONE of its maxima
     (the docstring says the first): the total per window is conserved."""
@@ -855,21 +1162,23 @@ def test_max_pool_backward_ties(submission):
     pp = {"pool_height": 2, "pool_width": 2, "stride": 2}
     case = "2x2 pools with stride 2 over inputs with tied maxima"
     dout = rng(771).standard_normal((2, 3, 2, 2))
-    _, cache = submission.layers.max_pool_forward_naive(x, dict(pp))
-    dx = as_array(submission.layers.max_pool_backward_naive(dout, cache),
-                  what="max_pool_backward_naive's dx", case=case, shape=x.shape)
-    window_sums = dx.reshape(2, 3, 2, 2, 2, 2).sum(axis=(3, 5))
-    assert_close(window_sums, dout, what="the sum of max_pool_backward_naive's dx over each window",
-                 case=case, tol=1e-9,
-                 against="dout (route each window's derivative to one maximum, not to every tie)")
-    window_max = x.reshape(2, 3, 2, 2, 2, 2).max(axis=(3, 5), keepdims=True)
-    at_max = (x.reshape(2, 3, 2, 2, 2, 2) == window_max).reshape(x.shape)
-    assert_true(np.all(dx[~at_max] == 0),
-                f"max_pool_backward_naive sends derivative to inputs that are not the maximum of "
-                f"their window for {case}.")
+    with edge_case("max_pool_backward_naive", "tied maxima", POOL_TIES_RULE):
+        _, cache = submission.layers.max_pool_forward_naive(x, dict(pp))
+        dx = as_array(submission.layers.max_pool_backward_naive(dout, cache),
+                      what="max_pool_backward_naive's dx", case=case, shape=x.shape)
+        window_sums = dx.reshape(2, 3, 2, 2, 2, 2).sum(axis=(3, 5))
+        assert_close(window_sums, dout,
+                     what="the sum of max_pool_backward_naive's dx over each window",
+                     case=case, tol=1e-9,
+                     against="dout (route each window's derivative to one maximum, not to every tie)")
+        window_max = x.reshape(2, 3, 2, 2, 2, 2).max(axis=(3, 5), keepdims=True)
+        at_max = (x.reshape(2, 3, 2, 2, 2, 2) == window_max).reshape(x.shape)
+        assert_true(np.all(dx[~at_max] == 0),
+                    f"max_pool_backward_naive sends derivative to inputs that are not the maximum "
+                    f"of their window for {case}.")
 
 
-@pytest.mark.grade("max_pool_backward_naive", points=1)
+@pytest.mark.grade("max_pool_backward_naive", points=POOL_EDGE_POINTS)
 def test_max_pool_backward_keeps_inputs(submission, reference):
     x = rng(780).standard_normal((2, 2, 4, 4))
     pp = {"pool_height": 2, "pool_width": 2, "stride": 2}
@@ -878,15 +1187,16 @@ def test_max_pool_backward_keeps_inputs(submission, reference):
     dout = rng(781).standard_normal(rout.shape)
     expected = (reference.layers.max_pool_backward_naive(dout, rcache),)
     _, cache = submission.layers.max_pool_forward_naive(x, dict(pp))
-    backward_keeps_inputs(submission, "max_pool_backward_naive", dout, cache, case, expected,
-                          ("dx",))
-
+    with edge_case("max_pool_backward_naive", "inputs left unmodified", NO_IN_PLACE):
+        backward_keeps_inputs(submission, "max_pool_backward_naive", dout, cache, case, expected,
+                              ("dx",))
 
 # ---------------------------------------------------------------------------
 # spatial batch normalization
 # ---------------------------------------------------------------------------
 
-SBN_CASES = [(2, 3, 4, 5), (10, 4, 3, 3), (1, 2, 6, 4)]
+SBN_CASES = {"2_examples": ((2, 3, 4, 5),), "10_examples": ((10, 4, 3, 3),),
+             "one_example": ((1, 2, 6, 4),)}
 
 
 def sbn_inputs(seed, shape):
@@ -896,17 +1206,22 @@ def sbn_inputs(seed, shape):
     return x, 0.5 + r.random(C), r.standard_normal(C)
 
 
-@pytest.mark.grade("spatial_batchnorm_forward", points=3)
-def test_spatial_batchnorm_forward_train(submission, reference):
-    for i, s in enumerate(SBN_CASES):
-        x, gamma, beta = sbn_inputs(800 + i, s)
-        case = f"train mode, x of shape {s}"
-        expected, _ = reference.layers.spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
-        out, _ = unpack(submission.layers.spatial_batchnorm_forward(x, gamma, beta,
-                                                                    {"mode": "train"}),
-                        2, what="spatial_batchnorm_forward", case=case, names="out, cache")
-        assert_close(out, expected, what="spatial_batchnorm_forward's out", case=case,
-                     tol=TOL_VALUE)
+def _spatial_batchnorm_forward_train(submission, reference, i, s):
+    x, gamma, beta = sbn_inputs(800 + i, s)
+    case = f"train mode, x of shape {s}"
+    expected, _ = reference.layers.spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
+    out, _ = unpack(submission.layers.spatial_batchnorm_forward(x, gamma, beta,
+                                                                {"mode": "train"}),
+                    2, what="spatial_batchnorm_forward", case=case, names="out, cache")
+    assert_close(out, expected, what="spatial_batchnorm_forward's out", case=case,
+                 tol=TOL_VALUE)
+
+
+(test_spatial_batchnorm_forward_train_2_examples,
+ test_spatial_batchnorm_forward_train_10_examples,
+ test_spatial_batchnorm_forward_train_one_example) = per_case(
+    "spatial_batchnorm_forward", 1, "spatial_batchnorm_forward_train", SBN_CASES,
+    _spatial_batchnorm_forward_train)
 
 
 @pytest.mark.grade("spatial_batchnorm_forward", points=2)
@@ -933,25 +1248,33 @@ def test_spatial_batchnorm_forward_keeps_inputs(submission, reference):
     x, gamma, beta = sbn_inputs(835, s)
     case = f"train mode, x of shape {s}"
     expected, _ = reference.layers.spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
-    result = submission.layers.spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
-    kept(submission, "spatial_batchnorm_forward", ("x", "gamma", "beta"), case)
-    out, _ = unpack(result, 2, what="spatial_batchnorm_forward", case=case, names="out, cache")
-    assert_close(out, expected, what="spatial_batchnorm_forward's out", case=case, tol=TOL_VALUE)
+    with edge_case("spatial_batchnorm_forward", "inputs left unmodified", NO_IN_PLACE):
+        result = submission.layers.spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
+        kept(submission, "spatial_batchnorm_forward", ("x", "gamma", "beta"), case)
+        out, _ = unpack(result, 2, what="spatial_batchnorm_forward", case=case,
+                        names="out, cache")
+        assert_close(out, expected, what="spatial_batchnorm_forward's out", case=case,
+                     tol=TOL_VALUE)
 
 
-@pytest.mark.grade("spatial_batchnorm_backward", points=3)
-def test_spatial_batchnorm_backward_vs_reference(submission, reference):
-    for i, s in enumerate(SBN_CASES):
-        x, gamma, beta = sbn_inputs(840 + i, s)
-        dout = rng(850 + i).standard_normal(s)
-        case = f"x of shape {s}"
-        _, rcache = reference.layers.spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
-        expected = reference.layers.spatial_batchnorm_backward(dout, rcache)
-        _, cache = submission.layers.spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
-        grads = unpack(submission.layers.spatial_batchnorm_backward(dout, cache), 3,
-                       what="spatial_batchnorm_backward", case=case, names="dx, dgamma, dbeta")
-        compare(grads, expected, ("dx", "dgamma", "dbeta"), "spatial_batchnorm_backward", case,
-                TOL_GRAD)
+def _spatial_batchnorm_backward_vs_reference(submission, reference, i, s):
+    x, gamma, beta = sbn_inputs(840 + i, s)
+    dout = rng(850 + i).standard_normal(s)
+    case = f"x of shape {s}"
+    _, rcache = reference.layers.spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
+    expected = reference.layers.spatial_batchnorm_backward(dout, rcache)
+    _, cache = submission.layers.spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
+    grads = unpack(submission.layers.spatial_batchnorm_backward(dout, cache), 3,
+                   what="spatial_batchnorm_backward", case=case, names="dx, dgamma, dbeta")
+    compare(grads, expected, ("dx", "dgamma", "dbeta"), "spatial_batchnorm_backward", case,
+            TOL_GRAD)
+
+
+(test_spatial_batchnorm_backward_vs_reference_2_examples,
+ test_spatial_batchnorm_backward_vs_reference_10_examples,
+ test_spatial_batchnorm_backward_vs_reference_one_example) = per_case(
+    "spatial_batchnorm_backward", 1, "spatial_batchnorm_backward_vs_reference", SBN_CASES,
+    _spatial_batchnorm_backward_vs_reference)
 
 
 @pytest.mark.grade("spatial_batchnorm_backward", points=2)
@@ -983,8 +1306,9 @@ def test_spatial_batchnorm_backward_keeps_inputs(submission, reference):
     _, rcache = reference.layers.spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
     expected = reference.layers.spatial_batchnorm_backward(dout, rcache)
     _, cache = submission.layers.spatial_batchnorm_forward(x, gamma, beta, {"mode": "train"})
-    backward_keeps_inputs(submission, "spatial_batchnorm_backward", dout, cache, case, expected,
-                          ("dx", "dgamma", "dbeta"))
+    with edge_case("spatial_batchnorm_backward", "inputs left unmodified", NO_IN_PLACE):
+        backward_keeps_inputs(submission, "spatial_batchnorm_backward", dout, cache, case,
+                              expected, ("dx", "dgamma", "dbeta"))
 
 
 # ---------------------------------------------------------------------------
@@ -992,7 +1316,8 @@ def test_spatial_batchnorm_backward_keeps_inputs(submission, reference):
 # ---------------------------------------------------------------------------
 
 # (x shape, G)
-GN_CASES = [((2, 6, 4, 5), 2), ((3, 4, 2, 2), 4), ((1, 6, 3, 3), 1), ((2, 6, 3, 2), 3)]
+GN_CASES = {"two_groups": ((2, 6, 4, 5), 2), "one_channel_a_group": ((3, 4, 2, 2), 4),
+            "one_group": ((1, 6, 3, 3), 1), "three_groups": ((2, 6, 3, 2), 3)}
 
 
 def gn_inputs(seed, shape):
@@ -1002,16 +1327,22 @@ def gn_inputs(seed, shape):
     return x, (0.5 + r.random(C)).reshape(1, C, 1, 1), r.standard_normal(C).reshape(1, C, 1, 1)
 
 
-@pytest.mark.grade("spatial_groupnorm_forward", points=3)
-def test_spatial_groupnorm_forward_values(submission, reference):
-    for i, (s, G) in enumerate(GN_CASES):
-        x, gamma, beta = gn_inputs(900 + i, s)
-        case = f"x of shape {s}, G={G}"
-        expected, _ = reference.layers.spatial_groupnorm_forward(x, gamma, beta, G, {})
-        out, _ = unpack(submission.layers.spatial_groupnorm_forward(x, gamma, beta, G, {}), 2,
-                        what="spatial_groupnorm_forward", case=case, names="out, cache")
-        assert_close(out, expected, what="spatial_groupnorm_forward's out", case=case,
-                     tol=TOL_VALUE)
+def _spatial_groupnorm_forward_values(submission, reference, i, s, G):
+    x, gamma, beta = gn_inputs(900 + i, s)
+    case = f"x of shape {s}, G={G}"
+    expected, _ = reference.layers.spatial_groupnorm_forward(x, gamma, beta, G, {})
+    out, _ = unpack(submission.layers.spatial_groupnorm_forward(x, gamma, beta, G, {}), 2,
+                    what="spatial_groupnorm_forward", case=case, names="out, cache")
+    assert_close(out, expected, what="spatial_groupnorm_forward's out", case=case,
+                 tol=TOL_VALUE)
+
+
+(test_spatial_groupnorm_forward_values_two_groups,
+ test_spatial_groupnorm_forward_values_one_channel_a_group,
+ test_spatial_groupnorm_forward_values_one_group,
+ test_spatial_groupnorm_forward_values_three_groups) = per_case(
+    "spatial_groupnorm_forward", 0.75, "spatial_groupnorm_forward_values", GN_CASES,
+    _spatial_groupnorm_forward_values)
 
 
 @pytest.mark.grade("spatial_groupnorm_forward", points=1)
@@ -1020,25 +1351,34 @@ def test_spatial_groupnorm_forward_keeps_inputs(submission, reference):
     x, gamma, beta = gn_inputs(910, s)
     case = f"x of shape {s}, G={G}"
     expected, _ = reference.layers.spatial_groupnorm_forward(x, gamma, beta, G, {})
-    result = submission.layers.spatial_groupnorm_forward(x, gamma, beta, G, {})
-    kept(submission, "spatial_groupnorm_forward", ("x", "gamma", "beta"), case)
-    out, _ = unpack(result, 2, what="spatial_groupnorm_forward", case=case, names="out, cache")
-    assert_close(out, expected, what="spatial_groupnorm_forward's out", case=case, tol=TOL_VALUE)
+    with edge_case("spatial_groupnorm_forward", "inputs left unmodified", NO_IN_PLACE):
+        result = submission.layers.spatial_groupnorm_forward(x, gamma, beta, G, {})
+        kept(submission, "spatial_groupnorm_forward", ("x", "gamma", "beta"), case)
+        out, _ = unpack(result, 2, what="spatial_groupnorm_forward", case=case,
+                        names="out, cache")
+        assert_close(out, expected, what="spatial_groupnorm_forward's out", case=case,
+                     tol=TOL_VALUE)
 
 
-@pytest.mark.grade("spatial_groupnorm_backward", points=3)
-def test_spatial_groupnorm_backward_vs_reference(submission, reference):
-    for i, (s, G) in enumerate(GN_CASES):
-        x, gamma, beta = gn_inputs(920 + i, s)
-        dout = rng(930 + i).standard_normal(s)
-        case = f"x of shape {s}, G={G}"
-        _, rcache = reference.layers.spatial_groupnorm_forward(x, gamma, beta, G, {})
-        expected = reference.layers.spatial_groupnorm_backward(dout, rcache)
-        _, cache = submission.layers.spatial_groupnorm_forward(x, gamma, beta, G, {})
-        grads = unpack(submission.layers.spatial_groupnorm_backward(dout, cache), 3,
-                       what="spatial_groupnorm_backward", case=case, names="dx, dgamma, dbeta")
-        compare(grads, expected, ("dx", "dgamma", "dbeta"), "spatial_groupnorm_backward", case,
-                TOL_GRAD)
+def _spatial_groupnorm_backward_vs_reference(submission, reference, i, s, G):
+    x, gamma, beta = gn_inputs(920 + i, s)
+    dout = rng(930 + i).standard_normal(s)
+    case = f"x of shape {s}, G={G}"
+    _, rcache = reference.layers.spatial_groupnorm_forward(x, gamma, beta, G, {})
+    expected = reference.layers.spatial_groupnorm_backward(dout, rcache)
+    _, cache = submission.layers.spatial_groupnorm_forward(x, gamma, beta, G, {})
+    grads = unpack(submission.layers.spatial_groupnorm_backward(dout, cache), 3,
+                   what="spatial_groupnorm_backward", case=case, names="dx, dgamma, dbeta")
+    compare(grads, expected, ("dx", "dgamma", "dbeta"), "spatial_groupnorm_backward", case,
+            TOL_GRAD)
+
+
+(test_spatial_groupnorm_backward_vs_reference_two_groups,
+ test_spatial_groupnorm_backward_vs_reference_one_channel_a_group,
+ test_spatial_groupnorm_backward_vs_reference_one_group,
+ test_spatial_groupnorm_backward_vs_reference_three_groups) = per_case(
+    "spatial_groupnorm_backward", 0.75, "spatial_groupnorm_backward_vs_reference", GN_CASES,
+    _spatial_groupnorm_backward_vs_reference)
 
 
 @pytest.mark.grade("spatial_groupnorm_backward", points=2)
@@ -1070,5 +1410,13 @@ def test_spatial_groupnorm_backward_keeps_inputs(submission, reference):
     _, rcache = reference.layers.spatial_groupnorm_forward(x, gamma, beta, G, {})
     expected = reference.layers.spatial_groupnorm_backward(dout, rcache)
     _, cache = submission.layers.spatial_groupnorm_forward(x, gamma, beta, G, {})
-    backward_keeps_inputs(submission, "spatial_groupnorm_backward", dout, cache, case, expected,
-                          ("dx", "dgamma", "dbeta"))
+    with edge_case("spatial_groupnorm_backward", "inputs left unmodified", NO_IN_PLACE):
+        backward_keeps_inputs(submission, "spatial_groupnorm_backward", dout, cache, case,
+                              expected, ("dx", "dgamma", "dbeta"))
+
+
+# every test is collected under the name it was made with (per_case's names match the
+# module-level names they are assigned to)
+for _name, _test in list(globals().items()):
+    if _name.startswith("test_") and getattr(_test, "__name__", _name) != _name:
+        raise RuntimeError(f"{_name} holds the test {_test.__name__}")

@@ -77,13 +77,28 @@ def run_steps(submission, reference, rule, config, shape, seed, state_keys):
         s_w = as_array(next_w, what=f"{rule}'s next_w", case=case)
 
 
-def make_tests(rule):
-    config, keys = RULES[rule]
+# one test a shape, so one failing shape costs only its own share
+STEP_SHAPES = {"2d": (4, 5), "1d": (7,), "3d": (2, 3, 2)}
+assert list(STEP_SHAPES.values()) == SHAPES
+NO_IN_PLACE = ("No update rule modifies ``w`` or ``dw`` in place: always build ``next_w`` (and any "
+               "new state such as the velocity) as new arrays.")
 
-    @pytest.mark.grade(rule, points=3)
-    def test_steps(submission, reference):
-        for i, shape in enumerate(SHAPES):
-            run_steps(submission, reference, rule, config, shape, 10 * i, keys)
+
+def _steps_test(rule, config, keys, i, shape):
+    def test(submission, reference):
+        run_steps(submission, reference, rule, config, shape, 10 * i, keys)
+    return test
+
+
+def make_tests(rule):
+    """The tests of one update rule: ``<rule>_steps_<shape>`` (main, one a shape),
+    ``<rule>_default_config`` (main) and ``<rule>_keeps_inputs`` (its edge case)."""
+    config, keys = RULES[rule]
+    steps = []
+    for i, (sid, shape) in enumerate(STEP_SHAPES.items()):
+        test = _steps_test(rule, config, keys, i, shape)
+        test.__name__ = test.__qualname__ = f"test_{rule}_steps_{sid}"
+        steps.append(pytest.mark.grade(rule, points=1)(test))
 
     @pytest.mark.grade(rule, points=1)
     def test_default_config(submission, reference):
@@ -101,26 +116,31 @@ def make_tests(rule):
         _, cfg = unpack(s_fn(w.copy(), grads[0].copy(), dict(config)), 2, what=rule,
                         case="the first step")
         case = "a second step"
-        result = s_fn(w, grads[1], cfg)
-        assert_inputs_kept(submission.last_modified, rule, ("w", "dw"), case)
-        next_w, _ = unpack(result, 2, what=rule, case=case, names="next_w, config")
-        assert_close(next_w, expected, what=f"{rule}'s next_w", case=case, tol=TOL)
+        try:
+            result = s_fn(w, grads[1], cfg)
+            assert_inputs_kept(submission.last_modified, rule, ("w", "dw"), case)
+            next_w, _ = unpack(result, 2, what=rule, case=case, names="next_w, config")
+            assert_close(next_w, expected, what=f"{rule}'s next_w", case=case, tol=TOL)
+        except AssertionError as e:
+            raise AssertionError(f"{str(e).strip()} (Edge case: inputs left unmodified. The "
+                                 f"docstring of cs231n/optim.py says: \"{NO_IN_PLACE}\")") from None
 
-    test_steps.__name__ = f"test_{rule}_steps"
     test_default_config.__name__ = f"test_{rule}_default_config"
     test_keeps_inputs.__name__ = f"test_{rule}_keeps_inputs"
-    return test_steps, test_default_config, test_keeps_inputs
+    return (*steps, test_default_config, test_keeps_inputs)
 
 
-(test_sgd_momentum_steps, test_sgd_momentum_default_config,
- test_sgd_momentum_keeps_inputs) = make_tests("sgd_momentum")
-(test_nesterov_momentum_steps, test_nesterov_momentum_default_config,
+(test_sgd_momentum_steps_2d, test_sgd_momentum_steps_1d, test_sgd_momentum_steps_3d,
+ test_sgd_momentum_default_config, test_sgd_momentum_keeps_inputs) = make_tests("sgd_momentum")
+(test_nesterov_momentum_steps_2d, test_nesterov_momentum_steps_1d,
+ test_nesterov_momentum_steps_3d, test_nesterov_momentum_default_config,
  test_nesterov_momentum_keeps_inputs) = make_tests("nesterov_momentum")
-(test_adagrad_steps, test_adagrad_default_config,
- test_adagrad_keeps_inputs) = make_tests("adagrad")
-(test_rmsprop_steps, test_rmsprop_default_config,
- test_rmsprop_keeps_inputs) = make_tests("rmsprop")
-(test_adam_steps, test_adam_default_config, test_adam_keeps_inputs) = make_tests("adam")
+(test_adagrad_steps_2d, test_adagrad_steps_1d, test_adagrad_steps_3d,
+ test_adagrad_default_config, test_adagrad_keeps_inputs) = make_tests("adagrad")
+(test_rmsprop_steps_2d, test_rmsprop_steps_1d, test_rmsprop_steps_3d,
+ test_rmsprop_default_config, test_rmsprop_keeps_inputs) = make_tests("rmsprop")
+(test_adam_steps_2d, test_adam_steps_1d, test_adam_steps_3d, test_adam_default_config,
+ test_adam_keeps_inputs) = make_tests("adam")
 
 
 @pytest.mark.grade("adam", points=1)
@@ -140,3 +160,9 @@ def test_adam_notebook_case(submission, reference):
     assert_true(isinstance(s_cfg, dict) and s_cfg.get("t") == 6,
                 f"adam's config['t'] is {s_cfg.get('t') if isinstance(s_cfg, dict) else None} after "
                 f"{case}; expected 6 (one more than before).")
+
+
+# every test is collected under the name it was made with
+for _name, _test in list(globals().items()):
+    if _name.startswith("test_") and getattr(_test, "__name__", _name) != _name:
+        raise RuntimeError(f"{_name} holds the test {_test.__name__}")

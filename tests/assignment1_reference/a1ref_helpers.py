@@ -32,6 +32,8 @@ A1_MODULES = (
     "cs231n.features",
     "cs231n.gradient_check",
     "cs231n.vis_utils",
+    "cs231n.checks",
+    "cs231n.notebook",
 )
 
 

@@ -6,6 +6,11 @@ backward function takes the upstream derivative ``dout`` (shaped like ``out``)
 and that ``cache`` and returns the derivatives with respect to the inputs, in
 the order the forward function takes them.
 
+No function here changes its inputs in place (x, w, dout, the arrays of a
+cache): compute new arrays instead. The callers reuse their arrays (a cache
+goes to the backward pass, dout to several layers), so an input changed in
+place breaks them; the hidden tests check it for every function.
+
 Each function holds one solution region (the student's part); everything
 outside the regions is given to students.
 """
@@ -73,7 +78,7 @@ def relu_forward(x):
     """Computes the forward pass for a layer of rectified linear units (ReLUs).
 
     Input:
-    - x: Inputs, of any shape
+    - x: Inputs, of any shape; not modified in place
 
     Returns a tuple of:
     - out: Output, of the same shape as x
@@ -90,11 +95,11 @@ def relu_backward(dout, cache):
     """Computes the backward pass for a layer of rectified linear units (ReLUs).
 
     Input:
-    - dout: Upstream derivatives, of any shape
-    - cache: Input x, of same shape as dout
+    - dout: Upstream derivatives, of any shape; not modified in place
+    - cache: Input x, of same shape as dout; not modified in place
 
     Returns:
-    - dx: Gradient with respect to x, of the same shape as dout
+    - dx: Gradient with respect to x, of the same shape as dout (a new array)
     """
     dx, x = None, cache
     # TODO: Implement the ReLU backward pass.
@@ -365,7 +370,11 @@ def conv_forward_naive(x, w, b, conv_param):
 
     During padding, 'pad' zeros should be placed symmetrically (i.e equally on
     both sides) along the height and width axes of the input. Be careful not
-    to modify the original input x directly.
+    to modify the original input x directly. pad may be 0 (no padding).
+
+    The stride need not divide H + 2 * pad - HH (or W + 2 * pad - WW): H' and
+    W' round down, and rows and columns past the last whole window are not
+    used.
 
     Returns a tuple of:
     - out: Output data, of shape (N, F, H', W') where H' and W' are given by
@@ -388,6 +397,10 @@ def conv_backward_naive(dout, cache):
     - dout: Upstream derivatives, of shape (N, F, H', W')
     - cache: A tuple of (x, w, b, conv_param) as in conv_forward_naive
 
+    Every input conv_forward_naive accepts is accepted here too: pad may be 0
+    (no padding), and the stride need not divide H + 2 * pad - HH (inputs past
+    the last whole window get a zero derivative).
+
     Returns a tuple of:
     - dx: Gradient with respect to x, of shape (N, C, H, W)
     - dw: Gradient with respect to w, of shape (F, C, HH, WW)
@@ -409,7 +422,10 @@ def max_pool_forward_naive(x, pool_param):
       - 'pool_width': The width of each pooling region
       - 'stride': The distance between adjacent pooling regions
 
-    No padding is necessary here.
+    No padding is necessary here. Pooling regions may overlap (a stride
+    smaller than the pool, e.g. 3x3 pools with stride 2). The stride need not
+    divide H - pool_height (or W - pool_width): H' and W' round down, and rows
+    and columns past the last whole region are not used.
 
     Returns a tuple of:
     - out: Output data, of shape (N, C, H', W') where H' and W' are given by
@@ -429,6 +445,11 @@ def max_pool_backward_naive(dout, cache):
 
     When several inputs of a pooling region share the maximum, the whole
     upstream derivative goes to the first of them (in row-major order).
+
+    Pooling regions may overlap (a stride smaller than the pool, e.g. 3x3 pools
+    with stride 2): an input that is the maximum of several regions gets the
+    sum of their upstream derivatives. The stride need not divide H -
+    pool_height: inputs past the last whole region get a zero derivative.
 
     Inputs:
     - dout: Upstream derivatives, of shape (N, C, H', W')
@@ -583,6 +604,9 @@ def softmax_loss(x, y):
       class for the ith input.
     - y: Vector of labels, of shape (N,) where y[i] is the label for x[i] and
       0 <= y[i] < C
+
+    Scores may be large (in the thousands): the loss and dx must still be
+    exact, so compute them in a numerically stable way.
 
     Returns a tuple of:
     - loss: Scalar giving the loss

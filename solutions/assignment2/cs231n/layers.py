@@ -453,7 +453,11 @@ def conv_forward_naive(x, w, b, conv_param):
 
     During padding, 'pad' zeros should be placed symmetrically (i.e equally on
     both sides) along the height and width axes of the input. Be careful not
-    to modify the original input x directly.
+    to modify the original input x directly. pad may be 0 (no padding).
+
+    The stride need not divide H + 2 * pad - HH (or W + 2 * pad - WW): H' and
+    W' round down, and rows and columns past the last whole window are not
+    used.
 
     Returns a tuple of:
     - out: Output data, of shape (N, F, H', W') where H' and W' are given by
@@ -491,6 +495,10 @@ def conv_backward_naive(dout, cache):
     Inputs:
     - dout: Upstream derivatives, of shape (N, F, H', W')
     - cache: A tuple of (x, w, b, conv_param) as in conv_forward_naive
+
+    Every input conv_forward_naive accepts is accepted here too: pad may be 0
+    (no padding), and the stride need not divide H + 2 * pad - HH (inputs past
+    the last whole window get a zero derivative).
 
     Returns a tuple of:
     - dx: Gradient with respect to x, of shape (N, C, H, W)
@@ -537,7 +545,10 @@ def max_pool_forward_naive(x, pool_param):
       - 'pool_width': The width of each pooling region
       - 'stride': The distance between adjacent pooling regions
 
-    No padding is necessary here.
+    No padding is necessary here. Pooling regions may overlap (a stride
+    smaller than the pool, e.g. 3x3 pools with stride 2). The stride need not
+    divide H - pool_height (or W - pool_width): H' and W' round down, and rows
+    and columns past the last whole region are not used.
 
     Returns a tuple of:
     - out: Output data, of shape (N, C, H', W') where H' and W' are given by
@@ -570,6 +581,11 @@ def max_pool_backward_naive(dout, cache):
 
     When several inputs of a pooling region share the maximum, the whole
     upstream derivative goes to the first of them (in row-major order).
+
+    Pooling regions may overlap (a stride smaller than the pool, e.g. 3x3 pools
+    with stride 2): an input that is the maximum of several regions gets the
+    sum of their upstream derivatives. The stride need not divide H -
+    pool_height: inputs past the last whole region get a zero derivative.
 
     Inputs:
     - dout: Upstream derivatives, of shape (N, C, H', W')
@@ -787,6 +803,9 @@ def softmax_loss(x, y):
       class for the ith input.
     - y: Vector of labels, of shape (N,) where y[i] is the label for x[i] and
       0 <= y[i] < C
+
+    Scores may be large (in the thousands): the loss and dx must still be
+    exact, so compute them in a numerically stable way.
 
     Returns a tuple of:
     - loss: Scalar giving the loss

