@@ -29,9 +29,10 @@ $(STAMP): requirements.lock pyproject.toml | check-python
 demo: venv
 	$(VENV)/bin/autograder demo
 
-# Two pytest-xdist workers, a test file each at a time (module fixtures are built once);
+# Three pytest-xdist workers (the tests wait on sandboxed processes, so a third keeps two cores
+# busy), a test file each at a time (module fixtures are built once);
 # the ten slowest tests are listed at the end.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 test: venv
 	@bash scripts/install-browser.sh
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10 tests

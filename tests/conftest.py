@@ -36,3 +36,15 @@ def world_dir():
 # Course fixtures hold hidden suites of their own (tests/fixtures/*/grading_tests/): they are
 # graded by the framework inside those courses, never collected as the framework's tests.
 collect_ignore_glob = ["fixtures/*"]
+
+
+# The longest test files run first, so that with pytest-xdist (`make test`: a file per worker
+# at a time) no worker is left with one of them at the end while the others idle.
+SLOW_FIRST = ("test_mutants.py", "test_nbgrader_autograde.py", "test_mutants_assignment1.py",
+              "test_demo.py", "test_grade_all.py", "test_nonroot.py", "test_ci.py",
+              "test_nbgrader_holes.py", "test_source_notebooks.py", "test_hidden_suites.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))  # stable: order kept within

@@ -150,7 +150,7 @@ def test_other_judgements():
     msg = _message(judge.assert_inputs_kept, frozenset({0}), "affine_forward", ("x", "w", "b"),
                    "x of shape (2, 3)")
     assert msg == ("affine_forward modified its input x in place for x of shape (2, 3); "
-                   "compute new arrays instead.")
+                   "compute new arrays instead (the release asks that inputs are not changed in place).")
     assert "input dw" in _message(judge.assert_inputs_kept, frozenset({"dw"}), "adam",
                                   {0: "w", 1: "dw"})
     judge.assert_inputs_kept(frozenset(), "affine_forward", ("x", "w", "b"))
