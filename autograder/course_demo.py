@@ -195,10 +195,12 @@ def print_table(rows: list[dict], spec, failures: dict[str, str] | None = None,
     for n in nb_names:
         t.add_column(_short(n), justify="right", no_wrap=True)
     t.add_column("total", justify="right", no_wrap=True)
-    t.add_column("expected", no_wrap=True)
+    t.add_column("expected", no_wrap=True, overflow="ellipsis", max_width=34)
     t.add_column("ok", no_wrap=True)
     t.add_column("note", no_wrap=True, overflow="ellipsis", max_width=40)
     for r in rows:
+        if kinds and r["student"] not in kinds and r["score"] is None:
+            continue  # a student of the course who has nothing for this assignment
         kind = kinds.get(r["student"], "")
         total = "-" if r["score"] is None else f"{r['score']:.1f} / {r['max_score']:g}"
         cells = [f"{r['notebooks'][n]:.1f}" if n in r["notebooks"] else "-" for n in nb_names]

@@ -196,7 +196,14 @@ def expectation(kind: str, spec: Assignment) -> str:
         return f"loses {parts[kind]}"
     return {"reference": "full", "untouched": "0", "partial": "some, not all", "malicious": "0",
             "malformed": "full (code)",
-            "missing": "loses " + ", ".join(spec.demo.missing_loses) + " only"}.get(kind, "?")
+            "missing": _missing_expectation(spec)}.get(kind, "?")
+
+
+def _missing_expectation(spec: Assignment) -> str:
+    loses = spec.demo.missing_loses
+    if len(loses) <= 2:
+        return "loses " + ", ".join(loses) + " only"
+    return f"loses the {len(loses)} parts of {spec.demo.missing_file} only"
 
 
 def meets_expectation(kind: str, grades: dict[str, tuple[float, float]], spec: Assignment) -> bool:
