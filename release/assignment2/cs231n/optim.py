@@ -87,7 +87,7 @@ def sgd_momentum(w, dw, config=None):
     # the next_w variable. You should also use and update the velocity v:
     #     v = momentum * v - learning_rate * dw
     #     next_w = w + v
-    # Do not modify w, dw or the old velocity in place.
+    # Do not modify w or dw in place.
     raise NotImplementedError("sgd_momentum is not implemented yet (cs231n/optim.py)")
     config["velocity"] = v
 
@@ -126,6 +126,7 @@ def nesterov_momentum(w, dw, config=None):
     #     v = momentum * v - learning_rate * dw
     #     next_w = w - momentum * v_prev + (1 + momentum) * v
     # Store the new velocity in v and the updated weights in next_w.
+    # Do not modify w or dw in place.
     raise NotImplementedError("nesterov_momentum is not implemented yet (cs231n/optim.py)")
     config["velocity"] = v
 
@@ -162,6 +163,7 @@ def adagrad(w, dw, config=None):
     #     cache = cache + dw ** 2
     #     next_w = w - learning_rate * dw / (sqrt(cache) + epsilon)
     # Store the new cache in config['cache'] and the weights in next_w.
+    # Do not modify w or dw in place.
     raise NotImplementedError("adagrad is not implemented yet (cs231n/optim.py)")
 
     return next_w, config
@@ -201,6 +203,7 @@ def rmsprop(w, dw, config=None):
     # config['cache']:
     #     cache = decay_rate * cache + (1 - decay_rate) * dw ** 2
     #     next_w = w - learning_rate * dw / (sqrt(cache) + epsilon)
+    # Do not modify w or dw in place.
     raise NotImplementedError("rmsprop is not implemented yet (cs231n/optim.py)")
 
     return next_w, config
@@ -252,6 +255,7 @@ def adam(w, dw, config=None):
     #     v = beta2 * v + (1 - beta2) * dw ** 2
     #     m_hat = m / (1 - beta1 ** t);  v_hat = v / (1 - beta2 ** t)
     #     next_w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon)
+    # Do not modify w or dw in place.
     raise NotImplementedError("adam is not implemented yet (cs231n/optim.py)")
 
     return next_w, config

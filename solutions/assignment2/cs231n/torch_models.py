@@ -64,6 +64,8 @@ class TwoLayerFC(nn.Module):
 
         Creates self.fc1 (nn.Linear D -> H) and self.fc2 (nn.Linear H -> C),
         weights initialised with nn.init.kaiming_normal_, biases with zeros.
+        Create no other layers with weights: the grader loads weights for
+        exactly fc1 and fc2 with load_state_dict.
         """
         super().__init__()
         # TODO: Create the two nn.Linear layers as self.fc1 and self.fc2 and
@@ -134,6 +136,8 @@ class ThreeLayerConvNet(nn.Module):
         Creates self.conv1 (nn.Conv2d C -> F1), self.conv2 (nn.Conv2d F1 ->
         F2) and self.fc (nn.Linear F2 * H * W -> num_classes); weights
         initialised with nn.init.kaiming_normal_, biases with zeros.
+        Create no other layers with weights: the grader loads weights for
+        exactly conv1, conv2 and fc with load_state_dict.
         """
         super().__init__()
         if isinstance(image_size, int):
@@ -270,6 +274,13 @@ def build_best_model(in_channels, num_classes):
     on the digits training set and measures check_accuracy on held-out
     digits: aim for at least 95% on the validation set, in under 20 seconds
     of training on two CPU cores.
+
+    The grader also bounds the cost and the settings: at most 64 layers
+    (nn.Sequential nested at most 4 deep), at most 65,536 output values per
+    image from any layer, at most 20,000,000 multiply-adds per image, layer
+    settings of a small model (convolution kernels up to 9, pooling windows
+    and strides up to 8, up to 1024 channels) and optimizer numbers between 0
+    and 1000.
 
     Inputs:
     - in_channels: C, the number of input channels (1 for the digits).

@@ -31,6 +31,11 @@ class ThreeLayerConvNet:
     - 'b2': hidden affine biases, of shape (hidden_dim,)
     - 'W3': output affine weights, of shape (hidden_dim, num_classes)
     - 'b3': output affine biases, of shape (num_classes,)
+
+    Besides its own tests, ThreeLayerConvNet(input_dim=(1, 8, 8), num_filters=8,
+    filter_size=3, hidden_dim=64, weight_scale=1e-1, reg=1e-3) is trained with
+    the Solver (update_rule='adam', learning_rate=5e-3, 5 epochs, batch_size=50)
+    on the digits and must reach 85% accuracy on held-out digits.
     """
 
     def __init__(self, input_dim=(3, 32, 32), num_filters=32, filter_size=7,
