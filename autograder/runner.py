@@ -57,6 +57,28 @@ def _protections(sandbox) -> dict[str, bool]:
         return {}
 
 
+@contextlib.contextmanager
+def _hidden_module_names(tests_dir: Path):
+    """Let the hidden suite's modules be its own while pytest runs it.
+
+    pytest's importlib mode returns ``sys.modules[<file stem>]`` when a module of that name is
+    already imported, so grading inside a process that imported, say, another
+    ``test_torch_models`` (the framework's own test run) would collect that module instead of
+    the hidden one. Such entries are set aside during the run and put back after it, and the
+    hidden modules are not left behind in ``sys.modules``.
+    """
+    import sys
+
+    names = {p.stem for p in Path(tests_dir).glob("*.py")} | {"conftest"}
+    saved = {n: sys.modules.pop(n) for n in list(sys.modules) if n in names}
+    try:
+        yield
+    finally:
+        for n in names:
+            sys.modules.pop(n, None)
+        sys.modules.update(saved)
+
+
 def _notes(sandbox) -> list[str]:
     from autograder.sandbox import SandboxUnavailable
 
@@ -159,7 +181,8 @@ def grade_submission(
             ]
             if quiet:
                 args.append("-qq")
-            code = pytest.main(args, plugins=[plugin, pytest_plugin])
+            with _hidden_module_names(tests_dir):
+                code = pytest.main(args, plugins=[plugin, pytest_plugin])
             if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
                 raise GradingError(f"pytest could not run the hidden suite (exit {int(code)})")
             if code == pytest.ExitCode.NO_TESTS_COLLECTED and not plugin.collection_errors:

@@ -175,3 +175,22 @@ def test_other_judgements():
     assert "relative to the largest entry" in _message(
         judge.assert_close_scaled, np.array([1.0, 0.0]), np.array([1.0, 0.5]), what="g",
         case="c", tol=1e-3)
+
+
+def test_a_module_named_like_a_hidden_one_does_not_replace_it(monkeypatch):
+    """Grading inside a process that imported another module of a hidden module's name (the
+    framework's own tests/test_torch_models.py) still runs the hidden suite, and leaves that
+    module where it was."""
+    import sys
+    import types
+
+    from autograder.paths import solutions_dir
+    from autograder.runner import grade_submission
+
+    other = types.ModuleType("test_torch_models")
+    monkeypatch.setitem(sys.modules, "test_torch_models", other)
+    res = grade_submission(solutions_dir("assignment2"), "assignment2", modules=["test_torch_models.py"],
+                           parts=["torch_flatten"])
+    part = res.part("torch_flatten")
+    assert part.tests and part.score == part.max_points, [t.message for t in part.tests]
+    assert sys.modules["test_torch_models"] is other
