@@ -94,7 +94,7 @@ class GradingPlugin:
         self.assignment = assignment
         # the grader's private copy of the student's package (read as text, never imported)
         self.package_dir = package_dir
-        self._reference = None  # the reference package, once a part serves from it
+        self._reference = None  # the reference package, imported on first use
         self._selected_parts = selected_parts
         # the grading's TimeBudget (shared by the proxies): each test gets its own deadline
         self._budget = budget
@@ -152,6 +152,14 @@ class GradingPlugin:
             if self._budget is not None:
                 self._budget.end_test()
 
+    def reference_package(self):
+        """The assignment's reference package (imported once, for the fixture and the served
+        functions alike)."""
+        if self._reference is None:
+            a = self.assignment
+            self._reference = import_reference(a.solutions_dir, a.package, a.reference_modules)
+        return self._reference
+
     def served_for(self, part) -> dict:
         """``{"pkg.module.function": reference callable}``: the graded functions ``part`` takes
         from the reference (``from_reference`` in the description), run on this side when the
@@ -159,9 +167,7 @@ class GradingPlugin:
         if part is None or not part.from_reference:
             return {}
         a = self.assignment
-        if self._reference is None:
-            self._reference = import_reference(a.solutions_dir, a.package, a.reference_modules)
-        ref = self._reference
+        ref = self.reference_package()
         served = {}
         for name in part.from_reference:
             obj = ref
@@ -223,8 +229,7 @@ def submission(request):
 def reference(request):
     """The assignment's reference package, imported in the trusted process. Fixtures of a
     course's own (its data, say) live in its hidden suite's ``conftest.py``."""
-    a = request.config.stash[PLUGIN_KEY].assignment
-    return import_reference(a.solutions_dir, a.package, a.reference_modules)
+    return request.config.stash[PLUGIN_KEY].reference_package()
 
 
 @pytest.fixture(scope="session")
