@@ -20,10 +20,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.cache import cache_dir
 from autograder.course import Assignment
 
 
@@ -42,7 +42,7 @@ class Calibration:
 def fingerprint(spec: Assignment) -> str:
     """sha256 of what decides the reference's call times: its package, the hidden suite
     (which holds the description) and the grader's own sandbox code."""
-    from autograder.nbgrader_integration.hidden_suite_grades import hash_tree
+    from autograder.hashing import hash_tree
 
     h = hashlib.sha256(spec.name.encode())
     hash_tree(h, spec.solutions_dir, "solutions")
@@ -51,25 +51,11 @@ def fingerprint(spec: Assignment) -> str:
     return h.hexdigest()
 
 
-def cache_dir() -> Path:
-    """Where calibrations are kept on this machine (created, private to this uid)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    for d in (Path(base) / "autograder" / "calibration",
-              Path(tempfile.gettempdir()) / f"autograder-calibration-{os.getuid()}"):
-        try:
-            d.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if os.access(d, os.W_OK) and d.stat().st_uid == os.getuid():
-                return d
-        except OSError:
-            continue
-    raise OSError("no writable folder for the calibration cache")
-
-
 def load(spec: Assignment) -> Calibration | None:
     """The cached calibration of ``spec``'s current version, if this machine has one."""
     fp = fingerprint(spec)
     try:
-        data = json.loads((cache_dir() / f"{spec.name}-{fp[:24]}.json").read_text())
+        data = json.loads((cache_dir("calibration") / f"{spec.name}-{fp[:24]}.json").read_text())
     except (OSError, ValueError):
         return None
     if data.get("fingerprint") != fp or not isinstance(data.get("seconds"), dict):
@@ -78,7 +64,7 @@ def load(spec: Assignment) -> Calibration | None:
 
 
 def save(spec: Assignment, calibration: Calibration) -> None:
-    d = cache_dir()
+    d = cache_dir("calibration")
     path = d / f"{spec.name}-{calibration.fingerprint[:24]}.json"
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"fingerprint": calibration.fingerprint, "seconds": calibration.seconds},

@@ -8,6 +8,7 @@ The framework knows no course. Each assignment describes itself in
     package = "mypkg"                   # the package students write (solutions/<a>/mypkg/)
     reference_modules = ["mypkg.layers"]  # imported on the trusted side before the suite
     hidden_site_paths = ["sklearn/datasets/data"]  # site-packages folders hidden from workers
+    preload = ["torch"]                 # imported in the background by grader and worker at start
 
     [parts.affine_forward]              # one table a graded part (grade_id = notebook cell)
     grades = ["layers.affine_forward"]  # what the part grades (names inside the package)
@@ -92,6 +93,9 @@ class Assignment:
     package: str
     reference_modules: tuple[str, ...] = ()
     hidden_site_paths: tuple[str, ...] = ()
+    # heavy modules (torch, say) that both sides of a grading, the grader and the worker,
+    # import in the background as it starts, so the parts that need them do not wait
+    preload: tuple[str, ...] = ()
     parts: tuple[PartSpec, ...] = ()
     demo: DemoSpec = field(default_factory=DemoSpec)
 
@@ -194,6 +198,7 @@ def load_assignment(name: str, root: Path | str | None = None) -> Assignment:
         package=package,
         reference_modules=_strings(head, "reference_modules", f"{path} [assignment]"),
         hidden_site_paths=_strings(head, "hidden_site_paths", f"{path} [assignment]"),
+        preload=_strings(head, "preload", f"{path} [assignment]"),
         parts=parts,
         demo=_demo(data.get("demo", {}), str(path)),
     )

@@ -104,6 +104,7 @@ class GradingPlugin:
         # the sandbox itself could not run (a problem of the machine, not a score)
         self.sandbox_errors: list[str] = []
         self.protections: dict[str, bool] = {}
+        self._setup_seconds: dict[str, float] = {}  # nodeid -> its set-up time, until its call
 
     # -- configuration ------------------------------------------------------
     def pytest_configure(self, config):
@@ -188,6 +189,8 @@ class GradingPlugin:
         grade_id = marker.args[0]
         weight = float(marker.kwargs.get("points", marker.args[1] if len(marker.args) > 1 else 1))
         name = item.name[5:] if item.name.startswith("test_") else item.name
+        if report.when == "setup":  # its fixtures' time (a worker started for it) counts too
+            self._setup_seconds[item.nodeid] = report.duration
         if report.when == "call" or (report.when == "setup" and not report.passed):
             if report.passed:
                 status, message = "passed", ""
@@ -200,7 +203,9 @@ class GradingPlugin:
                     self.sandbox_errors.append(f"{type(call.excinfo.value).__name__}: {call.excinfo.value}")
             self.outcomes.append(TestOutcome(nodeid=item.nodeid, name=name, grade_id=grade_id,
                                              weight=weight, status=status, message=message,
-                                             duration=report.duration))
+                                             duration=report.duration + (
+                                                 self._setup_seconds.pop(item.nodeid, 0.0)
+                                                 if report.when == "call" else 0.0)))
 
     def pytest_sessionfinish(self, session, exitstatus):
         for proxy in self._proxies:
@@ -215,9 +220,10 @@ class GradingPlugin:
 # the fixtures find in the config stash.
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def submission(request):
-    """The student's package, executed in a sandboxed worker (one per hidden module)."""
+    """The student's package, executed in a sandboxed worker: one for the whole grading,
+    started once (a crash or timeout starts a fresh one for the next call)."""
     proxy = request.config.stash[PLUGIN_KEY].open_proxy()
     try:
         yield proxy

@@ -31,7 +31,7 @@ class TestOutcome:
     weight: float
     status: str  # "passed" | "failed" | "error" (grader-side problem) | "skipped"
     message: str = ""  # one sentence a student can act on (+ trimmed traceback); empty when passed
-    duration: float = 0.0
+    duration: float = 0.0  # seconds: the test's set-up (its fixtures) and call
 
     def __post_init__(self):
         self.message = clip(str(self.message), MAX_TEST_MESSAGE)
@@ -57,6 +57,11 @@ class PartResult:
     max_points: float
     notebook: str = ""
     tests: list[TestOutcome] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        """The time its tests took (set-up included)."""
+        return sum(t.duration for t in self.tests)
 
     @property
     def total_weight(self) -> float:

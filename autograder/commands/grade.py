@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     except GradingError as e:
         print(f"autograder: grading could not run: {e}", file=sys.stderr)
         return 2
-    print_result(result)
+    print_result(result, verbose=args.verbose)
     write_reports(result, args)
     return 0
 
@@ -81,6 +81,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--assignment", default=None,
                    help="the assignment (default: the one the path names, or the course's only one)")
     p.add_argument("--part", action="append", metavar="GRADE_ID", help="grade only this part (repeatable)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also print the five slowest parts, each with its slowest test")
     add_report_flags(p)
     add_sandbox_flags(p)
     p.set_defaults(func=run)

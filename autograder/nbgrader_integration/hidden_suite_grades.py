@@ -38,34 +38,14 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Int, List, Unicode
 
+from autograder.hashing import FINGERPRINT_IGNORE, hash_tree  # noqa: F401 (used by grade_all too)
 from autograder.results import GradingResult
-
-FINGERPRINT_IGNORE = {"__pycache__", ".ipynb_checkpoints"}
 
 
 def is_autograder_test(cell) -> bool:
     """A code cell nbgrader grades by its output (grade, not solution)."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
-
-def hash_tree(h, base: Path, label: str, skip_suffixes=(".pyc", ".ipynb")) -> None:
-    """Feed the relative paths and bytes of every file under ``base`` into ``h`` (sorted)."""
-    if not base.exists():
-        h.update(f"{label}:missing\0".encode())
-        return
-    for root, dirs, files in os.walk(base):
-        dirs[:] = sorted(d for d in dirs if d not in FINGERPRINT_IGNORE)
-        for name in sorted(files):
-            if name.endswith(skip_suffixes):
-                continue
-            path = Path(root) / name
-            h.update(f"{label}:{path.relative_to(base).as_posix()}\0".encode())
-            try:
-                h.update(path.read_bytes() if not path.is_symlink() else b"symlink")
-            except OSError:
-                h.update(b"unreadable")
-            h.update(b"\0")
 
 
 @functools.lru_cache(maxsize=None)

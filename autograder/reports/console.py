@@ -13,8 +13,12 @@ from autograder.results import GradingResult
 LOG_WIDTH = 200  # columns when printing to a log (CI, Gradescope) rather than a terminal
 
 
-def print_result(result: GradingResult, console: Console | None = None) -> None:
-    """Print the table.  Each lost point is one line (a narrow terminal may fold it)."""
+SLOWEST_PARTS = 5  # parts listed by ``autograder grade -v``
+
+
+def print_result(result: GradingResult, console: Console | None = None, verbose: bool = False) -> None:
+    """Print the table.  Each lost point is one line (a narrow terminal may fold it).
+    ``verbose``: also the slowest parts, each with its slowest test."""
     if console is None:
         console = Console()
         if not console.is_terminal:
@@ -34,6 +38,8 @@ def print_result(result: GradingResult, console: Console | None = None) -> None:
     console.print(table)
     console.print(f"[bold]Score: {result.score:.2f} / {result.max_score:g}[/]  "
                   f"({result.execution_time:.1f} s)")
+    if verbose:
+        print_slowest_parts(result, console)
     on = [k for k, v in result.protections.items() if v]
     off = [k for k, v in result.protections.items() if not v]
     if on:
@@ -44,3 +50,15 @@ def print_result(result: GradingResult, console: Console | None = None) -> None:
         console.print(Text(f"Sandbox: {note}", style="yellow"), soft_wrap=True)
     for err in result.errors:
         console.print(f"[red]grading problem:[/] {escape(err)}")
+
+
+def print_slowest_parts(result: GradingResult, console: Console, count: int = SLOWEST_PARTS) -> None:
+    """The ``count`` parts that took longest, with their slowest test: where the time went."""
+    parts = sorted((p for p in result.parts if p.tests), key=lambda p: p.seconds, reverse=True)[:count]
+    if not parts:
+        return
+    console.print(f"Slowest parts (of {result.execution_time:.1f} s):")
+    for p in parts:
+        slowest = max(p.tests, key=lambda t: t.duration)
+        console.print(Text(f"  {p.seconds:6.2f} s  {p.grade_id}  (slowest test: {slowest.name}, "
+                           f"{slowest.duration:.2f} s)"), soft_wrap=True)

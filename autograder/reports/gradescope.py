@@ -22,6 +22,7 @@ def gradescope_dict(result: GradingResult) -> dict:
                     "max_score": max_pts,
                     "status": "passed" if t.passed else "failed",
                     "output": t.message,
+                    "execution_time": round(t.duration, 3),  # seconds, set-up included
                     "tags": [part.grade_id] + ([part.notebook] if part.notebook else []),
                     "visibility": "visible",
                 }
