@@ -5,7 +5,13 @@ reference parameters are copied into the student's network so that scores,
 loss and every gradient can be compared with the reference network and with
 numeric gradients of the reference loss (trusted side), all computed before
 the student's code runs.
+
+The loss and gradients are checked on several configurations, one test each
+(``per_case``), so one failing configuration costs only its own share of the part.
 """
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -16,6 +22,13 @@ from autograder.judge import (
     numeric_gradient,
     unpack,
 )
+
+# one test a case (per_case): shared with the other hidden modules
+_spec = importlib.util.spec_from_file_location("_hidden_a2_cases_cnn",
+                                               Path(__file__).with_name("a2_cases.py"))
+_cases = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_cases)
+per_case = _cases.per_case
 
 TOL_VALUE = 1e-7
 TOL_GRAD = 1e-6
@@ -72,35 +85,44 @@ def test_three_layer_convnet_init(submission):
             assert_true(np.all(p == 0), f"params['{k}'] of {case} is not all zeros.")
 
 
-CASES = [
-    dict(input_dim=(3, 8, 8), num_filters=4, filter_size=3, hidden_dim=7, num_classes=5, reg=0.0),
-    dict(input_dim=(2, 6, 8), num_filters=3, filter_size=5, hidden_dim=6, num_classes=4, reg=0.5),
-    dict(input_dim=(1, 4, 4), num_filters=2, filter_size=1, hidden_dim=5, num_classes=3, reg=2.0),
-]
+CASES = {
+    "3x3_filters_no_reg": dict(input_dim=(3, 8, 8), num_filters=4, filter_size=3, hidden_dim=7,
+                               num_classes=5, reg=0.0),
+    "5x5_filters_non_square_reg": dict(input_dim=(2, 6, 8), num_filters=3, filter_size=5,
+                                       hidden_dim=6, num_classes=4, reg=0.5),
+    "1x1_filters_reg": dict(input_dim=(1, 4, 4), num_filters=2, filter_size=1, hidden_dim=5,
+                            num_classes=3, reg=2.0),
+}
 
 
-@pytest.mark.grade("three_layer_convnet", points=3)
-def test_three_layer_convnet_loss_and_grads(submission, reference):
-    for i, kw in enumerate(CASES):
-        net, ref = build(submission, reference, 100 + i, **kw)
-        X, y = data(200 + i, 3, kw["input_dim"], kw["num_classes"])
-        case = describe(kw)
-        rloss, rgrads = ref.loss(X, y)
-        loss, grads = unpack(net.loss(X, y), 2, what="ThreeLayerConvNet.loss", case=case,
-                             names="loss, grads")
-        assert_close(loss, rloss, what="ThreeLayerConvNet.loss's loss", case=case, tol=TOL_VALUE)
-        assert_true(isinstance(grads, dict),
-                    f"ThreeLayerConvNet.loss returned no grads dict for {case}.")
-        for k in sorted(rgrads):
-            assert_true(k in grads, f"ThreeLayerConvNet.loss returned no gradient for '{k}' "
-                                    f"for {case}.")
-            assert_close(grads[k], rgrads[k], what=f"the gradient of '{k}'", case=case,
-                         tol=TOL_GRAD)
+def _three_layer_convnet_loss_and_grads(submission, reference, i, kw):
+    """Loss and every gradient equal the reference network's (same parameters)."""
+    net, ref = build(submission, reference, 100 + i, **kw)
+    X, y = data(200 + i, 3, kw["input_dim"], kw["num_classes"])
+    case = describe(kw)
+    rloss, rgrads = ref.loss(X, y)
+    loss, grads = unpack(net.loss(X, y), 2, what="ThreeLayerConvNet.loss", case=case,
+                         names="loss, grads")
+    assert_close(loss, rloss, what="ThreeLayerConvNet.loss's loss", case=case, tol=TOL_VALUE)
+    assert_true(isinstance(grads, dict),
+                f"ThreeLayerConvNet.loss returned no grads dict for {case}.")
+    for k in sorted(rgrads):
+        assert_true(k in grads, f"ThreeLayerConvNet.loss returned no gradient for '{k}' "
+                                f"for {case}.")
+        assert_close(grads[k], rgrads[k], what=f"the gradient of '{k}'", case=case,
+                     tol=TOL_GRAD)
+
+
+(test_three_layer_convnet_loss_and_grads_3x3_filters_no_reg,
+ test_three_layer_convnet_loss_and_grads_5x5_filters_non_square_reg,
+ test_three_layer_convnet_loss_and_grads_1x1_filters_reg) = per_case(
+    "three_layer_convnet", 1, "three_layer_convnet_loss_and_grads",
+    {cid: (kw,) for cid, kw in CASES.items()}, _three_layer_convnet_loss_and_grads)
 
 
 @pytest.mark.grade("three_layer_convnet", points=1)
 def test_three_layer_convnet_scores(submission, reference):
-    kw = CASES[1]
+    kw = CASES["5x5_filters_non_square_reg"]
     net, ref = build(submission, reference, 300, **kw)
     X, _ = data(301, 4, kw["input_dim"], kw["num_classes"])
     case = describe(kw) + " with y=None"
@@ -124,3 +146,7 @@ def test_three_layer_convnet_numeric(submission, reference):
         assert_true(k in grads, f"ThreeLayerConvNet.loss returned no gradient for '{k}' for {case}.")
         assert_close(grads[k], num, what=f"the gradient of '{k}'", case=case, tol=TOL_NUMERIC,
                      against="a numeric gradient")
+
+
+# every test is collected under the name it was made with
+_cases.check_names(globals())

@@ -14,7 +14,13 @@ mode -- against the reference; with a seed, against a trusted forward pass
 that applies the very masks the student's own dropout_forward draws for that
 seed (and its numeric gradients); and on average over many seeds against the
 reference's average loss.
+
+A test over several configurations is one test a configuration (``per_case``),
+named for it, so one failing configuration costs only its own share of the part.
 """
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -26,6 +32,13 @@ from autograder.judge import (
     numeric_gradient,
     unpack,
 )
+
+# one test a case (per_case): shared with the other hidden modules
+_spec = importlib.util.spec_from_file_location("_hidden_a2_cases_fc_net",
+                                               Path(__file__).with_name("a2_cases.py"))
+_cases = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_cases)
+per_case = _cases.per_case
 
 TOL_VALUE = 1e-7
 TOL_GRAD = 1e-6
@@ -115,15 +128,26 @@ def test_fc_net_init(submission):
             assert_true(np.all(p == 0), f"params['{k}'] of {case} is not all zeros.")
 
 
-@pytest.mark.grade("fc_net", points=3)
-def test_fc_net_loss_and_grads(submission, reference):
-    for i, (hidden, reg) in enumerate([([20, 30], 0.0), ([20, 30], 3.14), ([8], 0.7),
-                                       ([6, 5, 4], 1.5)]):
-        D, C, N = 15, 10, 7
-        net, ref = build(submission, reference, hidden, input_dim=D, num_classes=C,
-                         seed=100 + i, reg=reg)
-        X, y = data(200 + i, N, D, C)
-        compare_loss_and_grads(net, ref, X, y, f"hidden_dims={hidden}, reg={reg}")
+# (hidden_dims, reg)
+LOSS_CASES = {"two_hidden_layers_no_reg": ([20, 30], 0.0),
+              "two_hidden_layers_reg": ([20, 30], 3.14),
+              "one_hidden_layer_reg": ([8], 0.7),
+              "three_hidden_layers_reg": ([6, 5, 4], 1.5)}
+
+
+def _fc_net_loss_and_grads(submission, reference, i, hidden, reg):
+    """Loss and every gradient equal the reference network's (same parameters)."""
+    D, C, N = 15, 10, 7
+    net, ref = build(submission, reference, hidden, input_dim=D, num_classes=C,
+                     seed=100 + i, reg=reg)
+    X, y = data(200 + i, N, D, C)
+    compare_loss_and_grads(net, ref, X, y, f"hidden_dims={hidden}, reg={reg}")
+
+
+(test_fc_net_loss_and_grads_two_hidden_layers_no_reg,
+ test_fc_net_loss_and_grads_two_hidden_layers_reg, test_fc_net_loss_and_grads_one_hidden_layer_reg,
+ test_fc_net_loss_and_grads_three_hidden_layers_reg) = per_case(
+    "fc_net", 0.75, "fc_net_loss_and_grads", LOSS_CASES, _fc_net_loss_and_grads)
 
 
 @pytest.mark.grade("fc_net", points=1)
@@ -158,37 +182,58 @@ def test_fc_net_numeric(submission, reference):
 # fc_net_normalization: batch norm and layer norm inside the network
 # ---------------------------------------------------------------------------
 
-@pytest.mark.grade("fc_net_normalization", points=1)
-def test_fc_net_normalization_init(submission):
+NORMS = {"batchnorm": ("batchnorm",), "layernorm": ("layernorm",)}
+
+
+def _fc_net_normalization_init(submission, reference, index, norm):
+    """gamma and beta of every hidden layer start as ones and zeros; the output layer has none."""
     hidden, D, C = [7, 5], 6, 3
-    for norm in ("batchnorm", "layernorm"):
-        net = submission.classifiers.fc_net.FullyConnectedNet(
-            hidden, input_dim=D, num_classes=C, normalization=norm, dtype=f64(submission))
-        params = net.params
-        case = f"FullyConnectedNet({hidden}, normalization='{norm}')"
-        assert_true(isinstance(params, dict), f"params of {case} is not a dict.")
-        for i, h in enumerate(hidden, start=1):
-            for name, value in ((f"gamma{i}", 1.0), (f"beta{i}", 0.0)):
-                assert_true(name in params, f"{case} has no parameter '{name}'.")
-                p = as_array(params[name], what=f"params['{name}']", case=case, shape=(h,))
-                assert_true(np.all(p == value),
-                            f"params['{name}'] of {case} should start as all {value:g}.")
-        last = len(hidden) + 1
-        assert_true(f"gamma{last}" not in params and f"beta{last}" not in params,
-                    f"{case} has gamma{last}/beta{last}: the output layer is not normalized.")
+    net = submission.classifiers.fc_net.FullyConnectedNet(
+        hidden, input_dim=D, num_classes=C, normalization=norm, dtype=f64(submission))
+    params = net.params
+    case = f"FullyConnectedNet({hidden}, normalization='{norm}')"
+    assert_true(isinstance(params, dict), f"params of {case} is not a dict.")
+    for i, h in enumerate(hidden, start=1):
+        for name, value in ((f"gamma{i}", 1.0), (f"beta{i}", 0.0)):
+            assert_true(name in params, f"{case} has no parameter '{name}'.")
+            p = as_array(params[name], what=f"params['{name}']", case=case, shape=(h,))
+            assert_true(np.all(p == value),
+                        f"params['{name}'] of {case} should start as all {value:g}.")
+    last = len(hidden) + 1
+    assert_true(f"gamma{last}" not in params and f"beta{last}" not in params,
+                f"{case} has gamma{last}/beta{last}: the output layer is not normalized.")
 
 
-@pytest.mark.grade("fc_net_normalization", points=3)
-def test_fc_net_normalization_loss_and_grads(submission, reference):
-    cases = [("batchnorm", [10, 8], 0.0), ("batchnorm", [6, 7, 5], 0.5),
-             ("layernorm", [10, 8], 0.0), ("layernorm", [6, 7, 5], 0.5)]
-    for i, (norm, hidden, reg) in enumerate(cases):
-        D, C, N = 9, 4, 8
-        net, ref = build(submission, reference, hidden, input_dim=D, num_classes=C,
-                         seed=500 + i, reg=reg, normalization=norm)
-        X, y = data(600 + i, N, D, C)
-        compare_loss_and_grads(net, ref, X, y,
-                               f"normalization='{norm}', hidden_dims={hidden}, reg={reg}")
+(test_fc_net_normalization_init_batchnorm,
+ test_fc_net_normalization_init_layernorm) = per_case(
+    "fc_net_normalization", 0.5, "fc_net_normalization_init", NORMS, _fc_net_normalization_init)
+
+
+# (normalization, hidden_dims, reg)
+NORM_LOSS_CASES = {
+    "batchnorm_two_hidden_layers_no_reg": ("batchnorm", [10, 8], 0.0),
+    "batchnorm_three_hidden_layers_reg": ("batchnorm", [6, 7, 5], 0.5),
+    "layernorm_two_hidden_layers_no_reg": ("layernorm", [10, 8], 0.0),
+    "layernorm_three_hidden_layers_reg": ("layernorm", [6, 7, 5], 0.5),
+}
+
+
+def _fc_net_normalization_loss_and_grads(submission, reference, i, norm, hidden, reg):
+    """Loss and every gradient (gammas and betas too) equal the reference network's."""
+    D, C, N = 9, 4, 8
+    net, ref = build(submission, reference, hidden, input_dim=D, num_classes=C,
+                     seed=500 + i, reg=reg, normalization=norm)
+    X, y = data(600 + i, N, D, C)
+    compare_loss_and_grads(net, ref, X, y,
+                           f"normalization='{norm}', hidden_dims={hidden}, reg={reg}")
+
+
+(test_fc_net_normalization_loss_and_grads_batchnorm_two_hidden_layers_no_reg,
+ test_fc_net_normalization_loss_and_grads_batchnorm_three_hidden_layers_reg,
+ test_fc_net_normalization_loss_and_grads_layernorm_two_hidden_layers_no_reg,
+ test_fc_net_normalization_loss_and_grads_layernorm_three_hidden_layers_reg) = per_case(
+    "fc_net_normalization", 0.75, "fc_net_normalization_loss_and_grads", NORM_LOSS_CASES,
+    _fc_net_normalization_loss_and_grads)
 
 
 @pytest.mark.grade("fc_net_normalization", points=2)
@@ -209,24 +254,29 @@ def test_fc_net_batchnorm_running_statistics(submission, reference):
                  tol=TOL_VALUE)
 
 
-@pytest.mark.grade("fc_net_normalization", points=1)
-def test_fc_net_normalization_numeric(submission, reference):
-    for i, norm in enumerate(("batchnorm", "layernorm")):
-        hidden, D, C, N = [5, 4], 3, 3, 6
-        net, ref = build(submission, reference, hidden, input_dim=D, num_classes=C,
-                         seed=800 + i, normalization=norm, reg=0.3)
-        X, y = data(810 + i, N, D, C)
-        case = f"normalization='{norm}', hidden_dims={hidden}"
-        # b1, b2 are skipped: exactly zero in theory (batch norm removes the bias), noise only
-        nums = {k: numeric_gradient(lambda _v: ref.loss(X, y)[0], ref.params[k])
-                for k in sorted(ref.params)
-                if not (norm == "batchnorm" and k in ("b1", "b2"))}
-        _, grads = unpack(net.loss(X, y), 2, what="FullyConnectedNet.loss", case=case)
-        for k, num in nums.items():
-            assert_true(isinstance(grads, dict) and k in grads,
-                        f"FullyConnectedNet.loss returned no gradient for '{k}' for {case}.")
-            assert_close(grads[k], num, what=f"the gradient of '{k}'", case=case,
-                         tol=TOL_NUMERIC_NORM, against="a numeric gradient")
+def _fc_net_normalization_numeric(submission, reference, i, norm):
+    """Every gradient equals a numeric gradient of the reference network's loss."""
+    hidden, D, C, N = [5, 4], 3, 3, 6
+    net, ref = build(submission, reference, hidden, input_dim=D, num_classes=C,
+                     seed=800 + i, normalization=norm, reg=0.3)
+    X, y = data(810 + i, N, D, C)
+    case = f"normalization='{norm}', hidden_dims={hidden}"
+    # b1, b2 are skipped: exactly zero in theory (batch norm removes the bias), noise only
+    nums = {k: numeric_gradient(lambda _v: ref.loss(X, y)[0], ref.params[k])
+            for k in sorted(ref.params)
+            if not (norm == "batchnorm" and k in ("b1", "b2"))}
+    _, grads = unpack(net.loss(X, y), 2, what="FullyConnectedNet.loss", case=case)
+    for k, num in nums.items():
+        assert_true(isinstance(grads, dict) and k in grads,
+                    f"FullyConnectedNet.loss returned no gradient for '{k}' for {case}.")
+        assert_close(grads[k], num, what=f"the gradient of '{k}'", case=case,
+                     tol=TOL_NUMERIC_NORM, against="a numeric gradient")
+
+
+(test_fc_net_normalization_numeric_batchnorm,
+ test_fc_net_normalization_numeric_layernorm) = per_case(
+    "fc_net_normalization", 0.5, "fc_net_normalization_numeric", NORMS,
+    _fc_net_normalization_numeric)
 
 
 # ---------------------------------------------------------------------------
@@ -263,17 +313,21 @@ def student_masks(submission, N, hidden, p, seed, case):
     return masks
 
 
-@pytest.mark.grade("fc_net_dropout", points=1)
-def test_fc_net_dropout_test_mode(submission, reference):
+def _fc_net_dropout_test_mode(submission, reference, i, p):
+    """With y=None (test mode) no unit is dropped: the scores are the reference network's."""
     hidden, D, C = [9, 8], 6, 4
-    for i, p in enumerate((0.5, 0.75)):
-        net, ref = build(submission, reference, hidden, input_dim=D, num_classes=C,
-                         seed=900 + i, dropout=p)
-        X, _ = data(910 + i, 7, D, C)
-        case = f"dropout={p}, y=None (test mode: no units are dropped)"
-        expected = ref.loss(X)
-        assert_close(net.loss(X), expected, what="FullyConnectedNet.loss's scores",
-                     case=case, tol=TOL_VALUE)
+    net, ref = build(submission, reference, hidden, input_dim=D, num_classes=C,
+                     seed=900 + i, dropout=p)
+    X, _ = data(910 + i, 7, D, C)
+    case = f"dropout={p}, y=None (test mode: no units are dropped)"
+    expected = ref.loss(X)
+    assert_close(net.loss(X), expected, what="FullyConnectedNet.loss's scores",
+                 case=case, tol=TOL_VALUE)
+
+
+(test_fc_net_dropout_test_mode_p50, test_fc_net_dropout_test_mode_p75) = per_case(
+    "fc_net_dropout", 0.5, "fc_net_dropout_test_mode", {"p50": (0.5,), "p75": (0.75,)},
+    _fc_net_dropout_test_mode)
 
 
 @pytest.mark.grade("fc_net_dropout", points=1)
@@ -350,3 +404,7 @@ def test_fc_net_dropout_gradients(submission, reference):
         assert_true(k in grads, f"FullyConnectedNet.loss returned no gradient for '{k}' for {case}.")
         assert_close(grads[k], num, what=f"the gradient of '{k}'", case=case, tol=TOL_NUMERIC,
                      against="a numeric gradient with the masks your dropout_forward draws")
+
+
+# every test is collected under the name it was made with
+_cases.check_names(globals())

@@ -25,7 +25,8 @@ call changed its inputs in place is read from the proxy's ``last_modified``
 (what the worker saw), and a backward pass's cache is kept in the worker and
 fetched before and after the call.
 """
-import contextlib
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,6 +43,13 @@ from autograder.judge import (
     unpack,
 )
 from autograder.sandbox.proxy import RemoteRef, StudentCodeError
+
+# one test a case (per_case), edge cases (edge_case): shared with the other hidden modules
+_spec = importlib.util.spec_from_file_location("_hidden_a2_cases_layers",
+                                               Path(__file__).with_name("a2_cases.py"))
+_cases = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_cases)
+per_case, edge_case = _cases.per_case, _cases.edge_case
 
 # Tolerances (relative error as CS231n defines it). The reference reaches
 # ~1e-12 on values and ~1e-9 against numeric gradients on these inputs.
@@ -94,49 +102,13 @@ def backward_keeps_inputs(submission, function, dout, cache, case, expected, nam
     compare(got, expected, names, function, case, TOL_GRAD)
 
 
-
 # ---------------------------------------------------------------------------
-# one test a case, edge cases
+# edge cases (each its own test, run under a2_cases.edge_case)
 # ---------------------------------------------------------------------------
-
-def _case_test(check, index, args):
-    def test(submission, reference):
-        check(submission, reference, index, *args)
-    return test
-
-
-def per_case(grade_id, points, name, cases, check):
-    """One test ``test_<name>_<case id>`` for each case of ``cases`` ({case id: arguments}),
-    each worth ``points`` in part ``grade_id``: a failing case costs only its own share.
-    ``check(submission, reference, index, *arguments)`` runs one case (``index`` seeds it)."""
-    tests = []
-    for index, (cid, args) in enumerate(cases.items()):
-        test = _case_test(check, index, args)
-        test.__name__ = test.__qualname__ = f"test_{name}_{cid}"
-        test.__doc__ = check.__doc__
-        tests.append(pytest.mark.grade(grade_id, points=points)(test))
-    return tuple(tests)
-
 
 # the release's words on inputs (the module docstring of layers.py)
 NO_IN_PLACE = ("No function here changes its inputs in place (x, w, dout, the arrays of a cache): "
                "compute new arrays instead.")
-
-
-@contextlib.contextmanager
-def edge_case(function, name, quote):
-    """Run an edge-case test: a failure says which edge case it is and quotes the docstring
-    sentence that asks for it (after the judgement's own sentence, so that stays first)."""
-    note = f"(Edge case: {name}. The docstring of {function} says: \"{' '.join(quote.split())}\")"
-    try:
-        yield
-    except StudentCodeError as e:
-        if type(e) is not StudentCodeError:  # not implemented, timeouts, crashes: as they are
-            raise
-        raise StudentCodeError(f"{e.message} {note}", exc_type=e.exc_type, function=e.function,
-                               student_traceback=e.student_traceback, stdout=e.stdout) from None
-    except AssertionError as e:
-        raise AssertionError(f"{str(e).strip()} {note}") from None
 
 
 def forward_cache(submission, forward, args, documented_cache, case):
@@ -1415,8 +1387,5 @@ def test_spatial_groupnorm_backward_keeps_inputs(submission, reference):
                               expected, ("dx", "dgamma", "dbeta"))
 
 
-# every test is collected under the name it was made with (per_case's names match the
-# module-level names they are assigned to)
-for _name, _test in list(globals().items()):
-    if _name.startswith("test_") and getattr(_test, "__name__", _name) != _name:
-        raise RuntimeError(f"{_name} holds the test {_test.__name__}")
+# every test is collected under the name it was made with
+_cases.check_names(globals())
