@@ -64,12 +64,6 @@ FILE_MODULES: dict[str, list[str]] = {
 # student code. A bug in the function may fail these tests too.
 # ---------------------------------------------------------------------------
 
-_FC_NORM = {"fc_net_normalization_loss_and_grads", "fc_net_normalization_numeric",
-            "fc_net_batchnorm_running_statistics"}
-_FC_DROPOUT = {"fc_net_dropout_test_mode", "fc_net_dropout_keep_all",
-               "fc_net_dropout_train_mode", "fc_net_dropout_gradients"}
-
-
 def _hidden_test_names(module: str) -> set[str]:
     """The test names (without ``test_``) of a hidden module of assignment 2, from its source:
     functions and the names tests are assigned to (one test a case, made by a factory)."""
@@ -88,6 +82,18 @@ def _hidden_test_names(module: str) -> set[str]:
 
 
 _LAYER_TESTS = _hidden_test_names("test_layers.py")
+_FC_NET_TESTS = _hidden_test_names("test_fc_net.py")
+
+
+def _family(tests: set[str], *names: str) -> set[str]:
+    """The tests ``<name>`` and ``<name>_<case>`` (one test a case) of each of ``names``."""
+    return {t for t in tests for n in names if t == n or t.startswith(f"{n}_")}
+
+
+# FullyConnectedNet built with normalization or dropout: its normalization and dropout parts
+_FC_NORM = _family(_FC_NET_TESTS, "fc_net_normalization_loss_and_grads",
+                   "fc_net_normalization_numeric", "fc_net_batchnorm_running_statistics")
+_FC_DROPOUT = _family(_FC_NET_TESTS, "fc_net_dropout")
 
 
 def _backward_tests(name: str) -> set[str]:
@@ -491,30 +497,46 @@ MUTANTS: list[Mutant] = [
     M('affine_norm_relu_layernorm_calls_batchnorm', 'layer_utils.py', 'affine_norm_relu',
       'an, norm_cache = layernorm_forward(a, gamma, beta, norm_param)',
       "an, norm_cache = batchnorm_forward(a, gamma, beta, dict(norm_param, mode='train'))",
-      fails={'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric',
-             'affine_norm_relu_forward'},
+      fails={'affine_norm_relu_backward_numeric_layernorm',
+             'affine_norm_relu_backward_vs_reference_layernorm_2d_input',
+             'affine_norm_relu_backward_vs_reference_layernorm_one_example',
+             'affine_norm_relu_forward_values_layernorm_2d_input',
+             'affine_norm_relu_forward_values_layernorm_one_example'},
       dependents=(),
-    ),
+      note='only the layernorm cases: the batchnorm cases keep their share'),
     M('affine_norm_relu_backward_skips_relu', 'layer_utils.py', 'affine_norm_relu',
       'dan = relu_backward(dout, relu_cache)\n    if normalization',
       'dan = dout\n    if normalization',
-      fails={'affine_norm_relu_backward', 'affine_norm_relu_backward_numeric'},
+      fails={'affine_norm_relu_backward_numeric_batchnorm',
+             'affine_norm_relu_backward_numeric_layernorm',
+             'affine_norm_relu_backward_vs_reference_batchnorm_2d_input',
+             'affine_norm_relu_backward_vs_reference_batchnorm_3d_input',
+             'affine_norm_relu_backward_vs_reference_layernorm_2d_input',
+             'affine_norm_relu_backward_vs_reference_layernorm_one_example'},
       dependents=(),
     ),
     # --------------------------------------------- classifiers/fc_net.py
     M('fc_net_reg_skips_last_layer', 'classifiers/fc_net.py', 'FullyConnectedNet',
       "for i in range(1, L + 1):\n            W = self.params['W%d' % i]",
       "for i in range(1, L):\n            W = self.params['W%d' % i]",
-      fails={'fc_net_loss_and_grads'},
+      fails={'fc_net_loss_and_grads_one_hidden_layer_reg',
+             'fc_net_loss_and_grads_three_hidden_layers_reg',
+             'fc_net_loss_and_grads_two_hidden_layers_reg'},
       dependents={'fc_net_dropout_gradients', 'fc_net_dropout_keep_all',
-                  'fc_net_normalization_loss_and_grads'},
+                  'fc_net_normalization_loss_and_grads_batchnorm_three_hidden_layers_reg',
+                  'fc_net_normalization_loss_and_grads_layernorm_three_hidden_layers_reg'},
+      note='only the cases with reg > 0',
     ),
     M('fc_net_reg_without_half', 'classifiers/fc_net.py', 'FullyConnectedNet',
       'loss += 0.5 * self.reg * np.sum(W * W)',
       'loss += self.reg * np.sum(W * W)',
-      fails={'fc_net_loss_and_grads'},
+      fails={'fc_net_loss_and_grads_one_hidden_layer_reg',
+             'fc_net_loss_and_grads_three_hidden_layers_reg',
+             'fc_net_loss_and_grads_two_hidden_layers_reg'},
       dependents={'fc_net_dropout_gradients', 'fc_net_dropout_keep_all',
-                  'fc_net_normalization_loss_and_grads'},
+                  'fc_net_normalization_loss_and_grads_batchnorm_three_hidden_layers_reg',
+                  'fc_net_normalization_loss_and_grads_layernorm_three_hidden_layers_reg'},
+      note='only the cases with reg > 0',
     ),
     M('fc_net_init_ignores_weight_scale', 'classifiers/fc_net.py', 'FullyConnectedNet',
       'weight_scale * np.random.randn(dims[i], dims[i + 1])',
@@ -524,7 +546,7 @@ MUTANTS: list[Mutant] = [
     M('fc_net_normalizes_output_layer', 'classifiers/fc_net.py', 'FullyConnectedNet',
       'if self.normalization is not None and i < self.num_layers - 1:',
       'if self.normalization is not None:',
-      fails={'fc_net_normalization_init'},
+      fails={'fc_net_normalization_init_batchnorm', 'fc_net_normalization_init_layernorm'},
     ),
     M('fc_net_dropout_never_applied', 'classifiers/fc_net.py', 'FullyConnectedNet',
       'out, dropout_cache = dropout_forward(out, self.dropout_param)',
@@ -535,12 +557,16 @@ MUTANTS: list[Mutant] = [
     M('cnn_reg_skips_W1', 'classifiers/cnn.py', 'ThreeLayerConvNet',
       'loss += 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2) + np.sum(W3 * W3))',
       'loss += 0.5 * self.reg * (np.sum(W2 * W2) + np.sum(W3 * W3))',
-      fails={'three_layer_convnet_loss_and_grads'},
+      fails={'three_layer_convnet_loss_and_grads_1x1_filters_reg',
+             'three_layer_convnet_loss_and_grads_5x5_filters_non_square_reg'},
+      note='only the cases with reg > 0',
     ),
     M('cnn_grad_missing_reg', 'classifiers/cnn.py', 'ThreeLayerConvNet',
       "grads['W1'] = dW1 + self.reg * W1",
       "grads['W1'] = dW1",
-      fails={'three_layer_convnet_loss_and_grads', 'three_layer_convnet_numeric'},
+      fails={'three_layer_convnet_loss_and_grads_1x1_filters_reg',
+             'three_layer_convnet_loss_and_grads_5x5_filters_non_square_reg',
+             'three_layer_convnet_numeric'},
     ),
     # --------------------------------------------------- torch_models.py
     M('torch_flatten_wrong_order', 'torch_models.py', 'flatten',
