@@ -70,9 +70,9 @@ def plain_traits(traits: dict) -> dict:
 
 
 def bwrap_reason() -> str | None:
-    plan = Sandbox()._plan()
-    if plan["bwrap"] is None:
-        return "bubblewrap namespaces unavailable here: " + "; ".join(plan["notes"])
+    plan = Sandbox().launch_plan()
+    if not plan.uses_bwrap:
+        return "bubblewrap namespaces unavailable here: " + "; ".join(plan.notes)
     return None
 
 

@@ -302,9 +302,9 @@ def test_results_dir_not_visible_to_student_code(tmp_path):
     """The sandbox mounts neither the results folder nor the course: student code cannot see them."""
     from autograder.sandbox import Sandbox, SubmissionProxy
 
-    plan = Sandbox()._plan()
-    if plan["bwrap"] is None:
-        pytest.skip("bubblewrap namespaces unavailable here: " + "; ".join(plan["notes"]))
+    plan = Sandbox().launch_plan()
+    if not plan.uses_bwrap:
+        pytest.skip("bubblewrap namespaces unavailable here: " + "; ".join(plan.notes))
     results = tmp_path / "gs" / "results"
     results.mkdir(parents=True)
     (results / "results.json").write_text("{}")

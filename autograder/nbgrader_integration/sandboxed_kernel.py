@@ -17,6 +17,10 @@ unix sockets (``transport='ipc'``) in a private directory bound into the
 sandbox at the same path; interrupts are sent as messages (signals do not
 cross bubblewrap).
 
+The kernel is launched from the same record as the hidden-suite workers,
+``Sandbox.launch_plan("notebook", slot)`` (:class:`~autograder.sandbox.launcher.LaunchPlan`:
+bubblewrap or not, the uid, cgroups, protections), with the launcher's
+``bwrap_command``, ``drop_privileges``, ``process_limits`` and ``new_cgroups``.
 The limits are the ``Sandbox`` traits of ``nbgrader_config.py``
 (``c.Sandbox.memory_limit_mb``...); ``c.Sandbox.require_isolation = True``
 refuses to start a kernel without every protection.
@@ -32,11 +36,9 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Int, List, Unicode, default
 
-from autograder.sandbox.launcher import Sandbox, bwrap_command, copy_submission, drop_privileges
-from autograder.sandbox.limits import CgroupSet, Limits, count_processes_of, kill_processes_of, make_preexec
+from autograder.sandbox.launcher import LaunchPlan, Sandbox, bwrap_command, copy_submission, drop_privileges
+from autograder.sandbox.limits import CgroupSet, kill_processes_of, make_preexec
 from autograder.sandbox.slots import GRADE_SLOT_BASE, GRADE_SLOT_COUNT, acquire_slot
-
-MiB = 1024 * 1024
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -65,7 +67,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._cgroups = CgroupSet()
         self.sandbox = Sandbox(parent=self)
         self.protections: dict[str, bool] = {}
-        self._plan: dict | None = None
+        self.launch_plan: LaunchPlan | None = None  # the running kernel's
         self._slot_hold = None  # the acquire_slot context while this kernel holds a slot
         self._held_slot: int | None = None
 
@@ -98,10 +100,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         sb = self.sandbox
         slot = self._slot()
-        plan = sb._plan("notebook", slot=slot)
+        plan = sb.launch_plan("notebook", slot)
         sb.check_requirements(plan)
-        self._plan = plan
-        self.protections = dict(plan["protections"])
+        self.launch_plan = plan
+        self.protections = dict(plan.protections)
         off = [k for k, v in self.protections.items() if not v]
         if off:
             self.log.warning("sandboxed kernel: protections off on this machine: %s", ", ".join(off))
@@ -115,10 +117,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         tmp.mkdir(exist_ok=True)
         ipc = Path(self.connection_file).parent
 
-        uid = gid = None
-        if plan["drop_uid"]:
-            uid, gid = sb.worker_ids(slot)
-            plan["uid"] = uid
+        uid, gid = plan.uid, plan.gid
+        if uid is not None:
             os.chmod(self._private, 0o711)  # traversable (not listable) for the kernel's uid
             for p in [work, tmp, ipc, Path(self.connection_file), *work.rglob("*")]:
                 try:
@@ -138,34 +138,27 @@ class SandboxedKernelManager(AsyncKernelManager):
             "NUMEXPR_NUM_THREADS": "1",
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         }
-        if plan["bwrap"]:
+        if plan.uses_bwrap:
             home = "/tmp"
             # bwrap makes missing parents 0700 root: make the way to the sockets traversable
             extra = ["--perms", "0755", "--dir", str(ipc.parent),
                      "--bind", str(ipc), str(ipc), "--unsetenv", "JPY_PARENT_PID"]
-            cmd = bwrap_command(sb, plan, work, inner, uid=uid, gid=gid, extra=extra)
+            cmd = bwrap_command(sb, plan, work, inner, extra=extra)
             kw["cwd"] = str(self._private)
             # a signal to bwrap does not reach the kernel: interrupt with a message
             if self.kernel_spec is not None:
                 self.kernel_spec.interrupt_mode = "message"
         else:  # no namespaces here: a private copy, rlimits, a clean environment, and never root
             home = str(tmp)
-            cmd = [*drop_privileges(plan, uid, gid), *inner]
+            cmd = [*drop_privileges(plan), *inner]
             kw["cwd"] = str(work)
         env.update(HOME=home, TMPDIR=home, MPLCONFIGDIR=home, IPYTHONDIR=f"{home}/.ipython",
                    JUPYTER_RUNTIME_DIR=f"{home}/.jupyter-runtime")
         kw["env"] = env
 
-        mem = sb.memory_limit_mb * MiB if sb.memory_limit_mb > 0 else None
-        nproc = sb.max_processes if sb.max_processes > 0 else None
-        if nproc and not plan["is_root"]:
-            nproc += count_processes_of(os.getuid()) + 8
-        if sb.use_cgroups and any(plan["cgroups"].values()):
-            self._cgroups = CgroupSet.create(mem, (sb.max_processes + 8) if sb.max_processes > 0 else None)
-        limits = Limits(memory_bytes=mem, cpu_seconds=sb.cpu_time_limit or None, max_processes=nproc,
-                        file_size_bytes=(sb.max_file_size_mb * MiB) or None,
-                        open_files=sb.max_open_files or None)
-        kw["preexec_fn"] = make_preexec(limits, self._cgroups.procs_files, plan["nproc_applies"])
+        limits = sb.process_limits(plan)
+        self._cgroups = sb.new_cgroups(plan)
+        kw["preexec_fn"] = make_preexec(limits, self._cgroups.procs_files, plan.nproc_applies)
         self.log.debug("sandboxed kernel command: %s", cmd)
         await super()._async_launch_kernel(cmd, **kw)
 
@@ -173,9 +166,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
-            plan = self._plan or {}
-            if plan.get("drop_uid") and not plan.get("bwrap") and not self._cgroups.dirs:
-                kill_processes_of(plan["uid"])  # daemons the kernel left
+            plan = self.launch_plan
+            if plan is not None and plan.drop_uid and not plan.uses_bwrap and not self._cgroups.dirs:
+                kill_processes_of(plan.uid)  # daemons the kernel left
             self._cgroups.remove()
             self._release_slot()
             if self._private is not None:

@@ -1,6 +1,8 @@
 """Run untrusted submission code in an isolated worker process.
 
-* :mod:`.launcher` -- ``Sandbox`` (configurable limits/isolation) starts a ``WorkerProcess``;
+* :mod:`.launcher` -- ``Sandbox`` (configurable limits/isolation) starts a ``WorkerProcess`` from a
+  ``LaunchPlan`` (``Sandbox.launch_plan``: how a process started now runs here; the notebook
+  kernels launch from it too);
 * :mod:`.proxy` -- ``SubmissionProxy``/``RemoteRef``: call student code as if it were local;
 * :mod:`.protocol` -- the wire format (length-prefixed msgpack, arrays as data, never pickle);
 * :mod:`.worker` -- the standalone script that runs inside the sandbox;
@@ -19,11 +21,12 @@ from .errors import (
     StudentTimeout,
     WorkerCrashed,
 )
-from .launcher import PROTECTIONS, Sandbox, WorkerProcess, WorkerStartError
+from .launcher import PROTECTIONS, LaunchPlan, Sandbox, WorkerProcess, WorkerStartError
 from .proxy import RemotePath, RemoteRef, SubmissionProxy, TimeBudget
 
 __all__ = [
     "PROTECTIONS",
+    "LaunchPlan",
     "NotImplementedYet",
     "OversizeReply",
     "ProtocolError",

@@ -2,7 +2,13 @@
 
 ``Sandbox`` is the configurable (``c.Sandbox.memory_limit_mb = 4096`` in
 ``nbgrader_config.py``); ``Sandbox.start(submission_dir)`` returns a running
-:class:`WorkerProcess`.
+:class:`WorkerProcess`.  What a process started now gets on this machine
+(bubblewrap or not, its uid, cgroups, which protections hold) is one record,
+:class:`LaunchPlan` (``Sandbox.launch_plan(purpose, slot)``), which the
+hidden-suite workers here and the notebook kernels
+(:mod:`autograder.nbgrader_integration.sandboxed_kernel`) both launch from,
+with :func:`bwrap_command`, :func:`drop_privileges`, ``Sandbox.process_limits``
+and ``Sandbox.new_cgroups``.
 
 Isolation, strongest first:
 
@@ -28,6 +34,7 @@ deadline on every call, SIGKILL of the whole process tree on timeout.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import json
@@ -89,6 +96,36 @@ EXIT_CHANNEL_BROKEN = 86  # worker.py exits with this when its protocol fds stop
 
 class WorkerStartError(RuntimeError):
     """The worker could not be started (a problem of the grading machine, not of the student)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LaunchPlan:
+    """How a sandboxed process started now runs on this machine (:meth:`Sandbox.launch_plan`).
+
+    Made once a launch and read by whoever starts the process: a hidden-suite
+    :class:`WorkerProcess` or a notebook kernel (``SandboxedKernelManager``).
+    The dict fields are for reading only.
+    """
+
+    purpose: str  # "hidden_suite" (a grading worker) or "notebook" (a kernel)
+    slot: int  # the sandbox slot; the worker uid is worker_uid_base + slot when the grader is root
+    bwrap: str | None  # the bubblewrap executable, when namespaces are used; None: a plain subprocess
+    setpriv: str | None  # util-linux setpriv, when the grader is root and has it
+    is_root: bool  # the grader runs as root
+    drop_uid: bool  # the process runs as the slot's unprivileged uid (through setpriv)
+    uid: int | None  # that uid and gid (None unless drop_uid)
+    gid: int | None
+    nproc_applies: bool  # RLIMIT_NPROC limits the process (not for root itself)
+    cgroups: dict[str, bool]  # cgroup v1 controllers writable here ("pids", "memory")
+    protections: dict[str, bool]  # protection name (PROTECTIONS) -> on/off
+    notes: tuple[str, ...]  # why protections are off, one sentence each
+    datasets: tuple[str, ...]  # host folders covered by an empty tmpfs (hidden_site_paths found)
+    not_applicable: frozenset[str]  # protections that do not apply to this purpose
+    refuse: bool  # root without setpriv: nothing may start
+
+    @property
+    def uses_bwrap(self) -> bool:
+        return self.bwrap is not None
 
 
 class Sandbox(LoggingConfigurable):
@@ -217,8 +254,8 @@ class Sandbox(LoggingConfigurable):
             }
         return self._path_findings[key]
 
-    def _plan(self, purpose: str = "hidden_suite", slot: int = 0) -> dict:
-        """What a worker started now gets: bwrap or not, uid drop, cgroups, protections.
+    def launch_plan(self, purpose: str = "hidden_suite", slot: int = 0) -> LaunchPlan:
+        """What a process started now in ``slot`` gets: bwrap or not, uid drop, cgroups, protections.
 
         ``purpose`` is ``"hidden_suite"`` (a grading worker) or ``"notebook"`` (a kernel: the
         datasets stay visible and ``datasets_hidden`` does not apply).
@@ -294,10 +331,11 @@ class Sandbox(LoggingConfigurable):
         not_applicable = NOT_FOR_NOTEBOOKS if purpose == "notebook" else frozenset()
         for name in not_applicable:
             prot.pop(name, None)
-        return {"bwrap": bwrap if use else None, "setpriv": setpriv, "is_root": is_root, "drop_uid": drop_uid,
-                "nproc_applies": nproc_applies, "cgroups": cg, "protections": prot, "notes": notes,
-                "datasets": datasets, "purpose": purpose, "not_applicable": not_applicable,
-                "refuse": is_root and setpriv is None}
+        uid, gid = self.worker_ids(slot) if drop_uid else (None, None)
+        return LaunchPlan(purpose=purpose, slot=slot, bwrap=bwrap if use else None, setpriv=setpriv,
+                          is_root=is_root, drop_uid=drop_uid, uid=uid, gid=gid, nproc_applies=nproc_applies,
+                          cgroups=dict(cg), protections=prot, notes=tuple(notes), datasets=tuple(datasets),
+                          not_applicable=frozenset(not_applicable), refuse=is_root and setpriv is None)
 
     def _readonly_binds(self) -> list[str]:
         """Host paths bound read-only into the sandbox besides /usr and /etc (realpaths, outermost)."""
@@ -318,24 +356,44 @@ class Sandbox(LoggingConfigurable):
 
     def protections(self, purpose: str = "hidden_suite") -> dict[str, bool]:
         """Which protections a worker started now would have (name -> on/off)."""
-        return dict(self._plan(purpose)["protections"])
+        return dict(self.launch_plan(purpose).protections)
 
     def notes(self, purpose: str = "hidden_suite") -> list[str]:
         """Why protections are off here, one sentence each (empty when all are on)."""
-        return list(self._plan(purpose)["notes"])
+        return list(self.launch_plan(purpose).notes)
 
-    def check_requirements(self, plan: dict | None = None) -> None:
-        plan = plan or self._plan()
-        if plan.get("refuse"):
+    def process_limits(self, plan: LaunchPlan) -> Limits:
+        """The rlimits of a process launched by ``plan``."""
+        mem = self.memory_limit_mb * MiB if self.memory_limit_mb > 0 else None
+        nproc = self.max_processes if self.max_processes > 0 else None
+        if nproc and not plan.is_root:
+            # RLIMIT_NPROC counts every process of the grader's own uid: allow those that exist.
+            nproc += count_processes_of(os.getuid()) + 8
+        return Limits(memory_bytes=mem, cpu_seconds=self.cpu_time_limit or None, max_processes=nproc,
+                      file_size_bytes=(self.max_file_size_mb * MiB) or None,
+                      open_files=self.max_open_files or None)
+
+    def new_cgroups(self, plan: LaunchPlan) -> CgroupSet:
+        """A fresh cgroup v1 pids/memory group for a process launched by ``plan`` (empty where
+        ``use_cgroups`` is off or no controller is writable)."""
+        if not (self.use_cgroups and any(plan.cgroups.values())):
+            return CgroupSet()
+        mem = self.memory_limit_mb * MiB if self.memory_limit_mb > 0 else None
+        return CgroupSet.create(mem, (self.max_processes + 8) if self.max_processes > 0 else None)
+
+    def check_requirements(self, plan: LaunchPlan | None = None) -> None:
+        """Raise SandboxUnavailable when ``plan`` (default: a hidden-suite worker's) may not start."""
+        plan = plan or self.launch_plan()
+        if plan.refuse:
             raise SandboxUnavailable(
                 "the grader runs as root but setpriv (util-linux) is missing, so student code cannot be "
                 "run as an unprivileged uid; install util-linux (or run the grader as a normal user)")
         if not self.require_isolation:
             return
-        skip = plan.get("not_applicable", frozenset())
-        missing = [p for p in self.required_protections if p not in skip and not plan["protections"].get(p, False)]
+        missing = [p for p in self.required_protections
+                   if p not in plan.not_applicable and not plan.protections.get(p, False)]
         if missing:
-            why = ("; ".join(plan["notes"]) + ". ") if plan["notes"] else ""
+            why = ("; ".join(plan.notes) + ". ") if plan.notes else ""
             raise SandboxUnavailable(
                 "the course requires sandbox isolation (Sandbox.require_isolation=True) but these protections "
                 f"are unavailable on this machine: {', '.join(missing)}. {why}"
@@ -345,11 +403,11 @@ class Sandbox(LoggingConfigurable):
 
     def start(self, submission_dir, slot: int = 0) -> "WorkerProcess":
         """Copy ``submission_dir`` privately and start a worker on it."""
-        plan = self._plan(slot=slot)
+        plan = self.launch_plan("hidden_suite", slot)
         self.check_requirements(plan)
-        for n in plan["notes"]:
+        for n in plan.notes:
             self.log.debug("sandbox: %s", n)
-        w = WorkerProcess(self, Path(submission_dir), slot, plan)
+        w = WorkerProcess(self, Path(submission_dir), plan)
         w.start()
         return w
 
@@ -440,10 +498,10 @@ def _exit_sentence(sig: int | None, code: int | None, oom: bool, limits: Sandbox
 class WorkerProcess:
     """One running worker: private copy, process, protocol pipes, limits."""
 
-    def __init__(self, sandbox: Sandbox, submission_dir: Path, slot: int, plan: dict):
+    def __init__(self, sandbox: Sandbox, submission_dir: Path, plan: LaunchPlan):
         self.sandbox = sandbox
         self.submission_dir = submission_dir.resolve()
-        self.slot = slot
+        self.slot = plan.slot
         self.plan = plan
         self.proc: subprocess.Popen | None = None
         self.private: Path | None = None
@@ -459,25 +517,23 @@ class WorkerProcess:
     # ------------------------------------------------------------------ lifecycle
     @property
     def protections(self) -> dict[str, bool]:
-        prot = dict(self.plan["protections"])
+        prot = dict(self.plan.protections)
         if self.cgroups.dirs.get("pids"):
             prot["process_limit"] = self.sandbox.max_processes > 0
         return prot
 
     @property
     def uses_bwrap(self) -> bool:
-        return bool(self.plan["bwrap"])
+        return self.plan.uses_bwrap
 
     def start(self) -> None:
         sb = self.sandbox
         t0 = time.monotonic()
         if not self.submission_dir.is_dir():
             raise WorkerStartError(f"submission directory {self.submission_dir} does not exist")
-        if self.plan.get("refuse"):
+        if self.plan.refuse:
             sb.check_requirements(self.plan)
-        uid = gid = None
-        if self.plan["drop_uid"]:
-            uid, gid = sb.worker_ids(self.slot)
+        uid, gid = self.plan.uid, self.plan.gid
         self.private = Path(tempfile.mkdtemp(prefix="autograder-sbx-"))
         copy = self.private / "submission"
         copy_submission(self.submission_dir, copy)
@@ -501,23 +557,15 @@ class WorkerProcess:
             os.chmod(host_tmp, 0o700)
             if not self.uses_bwrap:
                 self._check_interpreter(uid, gid)
-        mem = sb.memory_limit_mb * MiB if sb.memory_limit_mb > 0 else None
-        nproc = sb.max_processes if sb.max_processes > 0 else None
-        if nproc and not self.plan["is_root"]:
-            # RLIMIT_NPROC counts every process of the grader's own uid: allow those that exist.
-            nproc += count_processes_of(os.getuid()) + 8
-        if sb.use_cgroups and any(self.plan["cgroups"].values()):
-            self.cgroups = CgroupSet.create(mem, (sb.max_processes + 8) if sb.max_processes > 0 else None)
-        limits = Limits(memory_bytes=mem, cpu_seconds=sb.cpu_time_limit or None, max_processes=nproc,
-                        file_size_bytes=(sb.max_file_size_mb * MiB) or None,
-                        open_files=sb.max_open_files or None)
+        limits = sb.process_limits(self.plan)
+        self.cgroups = sb.new_cgroups(self.plan)
         if self.uses_bwrap:
             program = [sb.python, "-I", "-B", f"{SANDBOX_WORKER_DIR}/worker.py", SANDBOX_SUBMISSION,
                        "/tmp/worker-output.log"]
-            cmd = bwrap_command(sb, self.plan, copy, program, uid=uid, gid=gid)
+            cmd = bwrap_command(sb, self.plan, copy, program)
             cwd, tmp_inside = str(self.private), "/tmp"
         else:
-            cmd = [*drop_privileges(self.plan, uid, gid),
+            cmd = [*drop_privileges(self.plan),
                    sb.python, "-I", "-B", str(bin_dir / "worker.py"), str(copy), str(host_tmp / "worker-output.log")]
             cwd, tmp_inside = str(copy), str(host_tmp)
         env = {
@@ -538,7 +586,7 @@ class WorkerProcess:
             self.proc = subprocess.Popen(
                 cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, cwd=cwd, env=env,
                 close_fds=True, start_new_session=True,
-                preexec_fn=make_preexec(limits, self.cgroups.procs_files, self.plan["nproc_applies"]),
+                preexec_fn=make_preexec(limits, self.cgroups.procs_files, self.plan.nproc_applies),
             )
         self._win = self.proc.stdin.fileno()
         self._rout = self.proc.stdout.fileno()
@@ -593,10 +641,10 @@ class WorkerProcess:
             except OSError:
                 pass
         self.cgroups.kill_all(timeout=2.0)
-        if self.plan["drop_uid"] and not self.uses_bwrap and not self.cgroups.dirs:
+        if self.plan.drop_uid and not self.uses_bwrap and not self.cgroups.dirs:
             # no pid namespace and no cgroup holds them: every process of the slot's uid
             # belongs to this worker (a slot is one grading's), including escaped daemons
-            kill_processes_of(self.sandbox.worker_ids(self.slot)[0])
+            kill_processes_of(self.plan.uid)
         try:
             p.wait(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover
@@ -749,12 +797,12 @@ class WorkerProcess:
                              returncode=rc, signal=sig)
 
 
-def drop_privileges(plan: dict, uid: int | None, gid: int | None) -> list[str]:
-    """The ``setpriv`` prefix that runs a command as ``uid`` with no capabilities and no_new_privs
-    (empty when the grader is not root: the worker already is an ordinary user)."""
-    if uid is None or not plan["drop_uid"]:
+def drop_privileges(plan: LaunchPlan) -> list[str]:
+    """The ``setpriv`` prefix that runs a command as the plan's uid with no capabilities and
+    no_new_privs (empty when the grader is not root: the worker already is an ordinary user)."""
+    if plan.uid is None or not plan.drop_uid:
         return []
-    return [plan["setpriv"], "--reuid", str(uid), "--regid", str(gid), "--clear-groups",
+    return [plan.setpriv, "--reuid", str(plan.uid), "--regid", str(plan.gid), "--clear-groups",
             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
 
 
@@ -774,17 +822,17 @@ def copy_submission(src: Path, dest: Path) -> None:
     shutil.copytree(src, dest, symlinks=True, ignore=ignore)
 
 
-def bwrap_command(sb: Sandbox, plan: dict, copy: Path, program: list[str], *, uid: int | None,
-                  gid: int | None, extra: list[str] = ()) -> list[str]:
+def bwrap_command(sb: Sandbox, plan: LaunchPlan, copy: Path, program: list[str], *,
+                  extra: list[str] = ()) -> list[str]:
     """The bubblewrap command line that runs ``program`` on the private ``copy`` of a submission.
 
     ``copy`` is bound read-only at ``SANDBOX_SOURCE`` and ``seed.py`` copies it into the
     size-limited tmpfs ``/submission`` (``Sandbox.submission_tmpfs_mb``; 0: ``copy`` is bound
-    read-write there instead), then ``exec``s ``program`` in it as the worker uid.  ``extra``
-    are more bwrap options (the kernel's socket folder).  ``plan["datasets"]`` folders are
+    read-write there instead), then ``exec``s ``program`` in it as the plan's uid.  ``extra``
+    are more bwrap options (the kernel's socket folder).  ``plan.datasets`` folders are
     covered by empty read-only tmpfs mounts.
     """
-    cmd = [plan["bwrap"], *_unshare_flags(plan["is_root"]), "--die-with-parent", "--new-session"]
+    cmd = [plan.bwrap, *_unshare_flags(plan.is_root), "--die-with-parent", "--new-session"]
     cmd += ["--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
@@ -814,7 +862,7 @@ def bwrap_command(sb: Sandbox, plan: dict, copy: Path, program: list[str], *, ui
         cmd += ["--perms", "0755", "--dir", d]
     for p in binds:
         cmd += ["--ro-bind", p, p]
-    for d in plan.get("datasets", ()):  # empty, read-only: the held-out digits are not in here
+    for d in plan.datasets:  # empty, read-only: the held-out digits are not in here
         cmd += ["--perms", "0555", "--size", "4096", "--tmpfs", d]
     cmd += ["--perms", "0755", "--dir", SANDBOX_WORKER_DIR]
     for f in WORKER_FILES:
@@ -826,7 +874,7 @@ def bwrap_command(sb: Sandbox, plan: dict, copy: Path, program: list[str], *, ui
     else:
         cmd += ["--bind", str(copy), SANDBOX_SUBMISSION]
     cmd += ["--proc", "/proc", "--dev", "/dev", *extra, "--chdir", SANDBOX_SUBMISSION, "--"]
-    cmd += drop_privileges(plan, uid, gid)
+    cmd += drop_privileges(plan)
     if seeded:
         cmd += [sb.python, "-I", "-S", "-B", f"{SANDBOX_WORKER_DIR}/seed.py", SANDBOX_SOURCE, SANDBOX_SUBMISSION,
                 "--"]
