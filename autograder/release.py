@@ -30,8 +30,6 @@ from . import paths, stub
 from .leakcheck import Finding, leak_check
 from .stub import StubError, Unit, unit_differences, write_units
 
-CONFIG_FILE = "nbgrader_config.py"
-
 
 class ReleaseError(Exception):
     """The release could not be generated (the message says why)."""
@@ -102,21 +100,6 @@ def post_convert_hook(assignment: str, student: str | None = None, notebooks=Non
 # --------------------------------------------------------------------------- nbgrader
 
 
-def load_course_config(root: Path):
-    """The course's traitlets config (``<root>/nbgrader_config.py``), root pinned."""
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
-    root = Path(root).resolve()
-    cfg = Config()
-    if (root / CONFIG_FILE).is_file():
-        cfg = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
-    cfg.CourseDirectory.root = str(root)
-    if not cfg.CourseDirectory.get("db_url"):
-        cfg.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
-    return cfg
-
-
 def source_notebooks(assignment: str, root: Path | None = None) -> list[Path]:
     return sorted(paths.source_dir(assignment, root).glob("*.ipynb"))
 
@@ -150,15 +133,14 @@ def run_generate_assignment(assignment: str, root: Path) -> dict:
     does) so no exchange directory is touched.
     """
     from nbgrader.converters import GenerateAssignment
-    from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
 
+    from .config import course_directory
+
     _ensure_env_bin_on_path()
-    cfg = load_course_config(root)
-    coursedir = CourseDirectory(config=cfg)
-    coursedir.root = str(Path(root).resolve())
+    coursedir = course_directory(root)  # the course's nbgrader_config.py, root pinned
     coursedir.assignment_id = assignment
-    app = GenerateAssignment(coursedir=coursedir, config=cfg)
+    app = GenerateAssignment(coursedir=coursedir, config=coursedir.config)
     app.force = True
     app.create_assignment = True
     old_level = app.log.level
