@@ -64,12 +64,9 @@ def make_scratch_course(dest: Path, src: Path | None = None) -> Path:
 
 
 def _nbgrader_config(course: Path, **sections):
-    from traitlets.config import Config
+    from autograder.config import course_config
 
-    from autograder.config import load_course_config
-
-    c = Config(load_course_config(course))
-    c.CourseDirectory.root = str(course)
+    c = course_config(course)
     c.Exchange.root = str(course / EXCHANGE)
     c.Exchange.cache = str(course / EXCHANGE / ".cache")
     for key, values in sections.items():
@@ -130,7 +127,7 @@ def collect(course: Path, assignment: str) -> None:
 
 
 def _same_work(work: Path, submitted: Path) -> bool:
-    from autograder.grade_all import submission_hash
+    from autograder.grade_all.resume import submission_hash
 
     if not submitted.is_dir():
         return False
@@ -144,7 +141,7 @@ def gradebook_rows(course: Path, assignment: str) -> list[dict]:
     """One row a student: score, max score, and the score of each notebook."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from autograder.grade_all import course_db_url
+    from autograder.grade_all.gradebook import course_db_url
 
     db_url, course_id = course_db_url(course)
     rows = []
@@ -331,7 +328,7 @@ def _export_csv(config, course: Path, out: Path) -> None:
     from nbgrader.api import Gradebook
     from nbgrader.plugins import CsvExportPlugin
 
-    from autograder.grade_all import course_db_url
+    from autograder.grade_all.gradebook import course_db_url
 
     db_url, course_id = course_db_url(course)
     plugin = CsvExportPlugin(config=config)

@@ -22,8 +22,10 @@ from traitlets.config import Config
 
 from autograder.config import load_course_config
 from autograder.course_demo import make_scratch_course
-from autograder.grade_all import (course_db_url, course_fingerprint, grade_all, marker_path,
-                                  read_marker)
+from autograder.grade_all import grade_all
+from autograder.grade_all.gradebook import course_db_url
+from autograder.grade_all.job_server import MODULE as JOB_SERVER_MODULE
+from autograder.grade_all.resume import course_fingerprint, marker_path, read_marker
 from autograder.release import release
 from autograder.course import load_assignment
 from autograder.simulated_students import make_student
@@ -87,7 +89,7 @@ def test_parallel_run_writes_every_grade(course, first_run):
     assert 2.0 <= scores["carol"] < 4.0  # affine right, momentum wrong
     for sid, _ in ROSTER:
         marker = read_marker(course, A, sid)
-        assert marker["hash"] and marker["course"]
+        assert marker.hash and marker.course
         assert (course / "autograded" / sid / A / "FullyConnectedNets.ipynb").is_file()
     assert set(s.job_seconds) == {sid for sid, _ in ROSTER}
 
@@ -99,7 +101,7 @@ def test_unreadable_notebook_is_graded_from_the_code_with_a_note(course, first_r
     note = first_run.notes["dave"]
     assert note.startswith(f"{BROKEN_NB} could not be read: NotJSONError")
     assert "graded from your cs231n/ code" in note
-    assert read_marker(course, A, "dave")["notes"] == note
+    assert read_marker(course, A, "dave").notes == note
     # submitted/ is the record of what was handed in: untouched
     assert (course / "submitted" / "dave" / A / BROKEN_NB).read_text().startswith('{"cells": [ this is not')
     db_url, course_id = course_db_url(course)
@@ -178,7 +180,7 @@ def _grading_processes_of(pid: int) -> list[psutil.Process]:
     out = []
     for p in psutil.process_iter(["cmdline"]):
         try:
-            if "autograder.grade_all_job" in (p.info["cmdline"] or []) and \
+            if JOB_SERVER_MODULE in (p.info["cmdline"] or []) and \
                     p.environ().get("AUTOGRADER_GRADE_ALL_PARENT") == str(pid):
                 out.append(p)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -241,7 +243,7 @@ def test_execute_runs_the_notebooks_and_the_hidden_suite_still_scores(course, fi
     assert proc.returncode == 0, err
     assert "graded 1" in out, out
     assert _scores(course)["erin"] == pytest.approx(2.0)  # sgd_momentum 2, affine_forward 0
-    assert read_marker(course, A, "erin")["execute_notebooks"] is True
+    assert read_marker(course, A, "erin").execute_notebooks is True
     nb = nbformat.read(course / "autograded" / "erin" / A / "FullyConnectedNets.ipynb", as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"
             and not c.metadata.get("nbgrader", {}).get("grade")]

@@ -2,7 +2,8 @@
 
 See :mod:`autograder.grade_all` for how this relates to ``nbgrader autograde``
 (each job is nbgrader's own autograde of one student on a private gradebook
-copy; only this process writes the course gradebook).
+copy; only this process writes the course gradebook).  The flags override the
+``c.GradeAll.*`` traits of the same names (:mod:`autograder.grade_all.options`).
 """
 from __future__ import annotations
 
