@@ -38,7 +38,7 @@ def import_reference(solutions_dir: Path, package: str, modules=()):
     root = Path(solutions_dir).resolve()
     loaded = sys.modules.get(package)
     if loaded is not None and root not in Path(getattr(loaded, "__file__", "/") or "/").resolve().parents:
-        for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        for name in [m for m in list(sys.modules) if m == package or m.startswith(package + ".")]:
             del sys.modules[name]
     if str(root) in sys.path:
         sys.path.remove(str(root))

@@ -20,10 +20,6 @@ from autograder.sandbox.slots import GRADE_SLOT_BASE, GRADE_SLOT_COUNT, NoFreeSl
 from autograder.submission import MAX_UNZIPPED_BYTES, PreparedSubmission, SubmissionError, course_given_files
 
 
-# seconds: the GIL switch interval while a preload runs (Python's default is 0.005)
-PRELOAD_SWITCH_INTERVAL = 0.0002
-
-
 class GradingError(Exception):
     """Grading itself could not run (not the student's fault): exit code non-zero."""
 
@@ -40,16 +36,16 @@ def make_sandbox(sandbox_config, root: Path, hidden_site_paths=()):
     return sandbox
 
 
-def _proxy_factory(package_root: Path, package: str, sandbox, slot: int, budget, preload=()):
+def _proxy_factory(package_root: Path, package: str, sandbox, slot: int, budget):
     """A function that opens a sandboxed proxy on the submission's ``package`` (the grading's
-    ``submission`` fixture); it draws on the grading's one time ``budget``, and its workers
-    import ``preload`` in the background as they start."""
+    ``submission`` fixture, one worker for the whole grading); it draws on the grading's one
+    time ``budget``."""
     from autograder.sandbox import SubmissionProxy
 
     # sync_mutable_args is forced on whatever the course config says: the hidden suites read
     # running statistics from bn_param and in-place changes from last_modified.
     return lambda: SubmissionProxy.for_directory(package_root, sandbox=sandbox, package=package, slot=slot,
-                                                 budget=budget, sync_mutable_args=True, preload=preload)
+                                                 budget=budget, sync_mutable_args=True)
 
 
 def _protections(sandbox) -> dict[str, bool]:
@@ -82,36 +78,6 @@ def _hidden_module_names(tests_dir: Path):
         for n in names:
             sys.modules.pop(n, None)
         sys.modules.update(saved)
-
-
-def preload_in_background(modules) -> None:
-    """Import ``modules`` (the assignment's ``preload``) in a daemon thread of this process,
-    so a hidden module that needs them later does not wait; a module already imported or one
-    that fails costs nothing here (the test that needs it reports the failure)."""
-    import importlib
-    import sys
-    import threading
-
-    todo = [m for m in modules if m not in sys.modules]
-    if not todo:
-        return
-
-    def run():
-        # While the import runs, the main thread must get the GIL back at once when an answer
-        # arrives from the worker: with the default 5 ms switch interval every round trip of a
-        # training loop would wait that long.
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(PRELOAD_SWITCH_INTERVAL)
-        try:
-            for name in todo:
-                try:
-                    importlib.import_module(name)
-                except Exception:  # noqa: BLE001 - reported by the test that needs it
-                    pass
-        finally:
-            sys.setswitchinterval(interval)
-
-    threading.Thread(target=run, name="autograder-preload", daemon=True).start()
 
 
 def _notes(sandbox) -> list[str]:
@@ -200,10 +166,8 @@ def grade_submission(
 
             budget = TimeBudget(sandbox.submission_timeout, sandbox.test_timeout, limits)
             budget.record = record_call_times
-            plugin = GradingPlugin(_proxy_factory(package_root, spec.package, sandbox, slot, budget,
-                                                  spec.preload),
+            plugin = GradingPlugin(_proxy_factory(package_root, spec.package, sandbox, slot, budget),
                                    spec, selected, budget=budget, package_dir=Path(package_root) / spec.package)
-            preload_in_background(spec.preload)
             targets = [str(tests_dir / m) for m in modules] if modules else [str(tests_dir)]
             args = targets + [
                 "-p", "no:cacheprovider",  # never write .pytest_cache into grading_tests/

@@ -1,8 +1,7 @@
-"""What makes a grading quick without making it less fair: light imports, the background
-preload of heavy modules (a call that waits for it is not charged), per-test times."""
+"""What makes a grading quick without making it less fair: light imports, heavy modules
+imported once by grade-all's job servers, per-test times."""
 from __future__ import annotations
 
-import functools
 import json
 import subprocess
 import sys
@@ -13,15 +12,14 @@ from rich.console import Console
 from autograder.reports.console import print_result
 from autograder.reports.gradescope import gradescope_dict
 from autograder.results import GradingResult, PartResult, TestOutcome
-from autograder.sandbox import Sandbox, StudentTimeout, SubmissionProxy
-from sandbox_helpers import bwrap_reason, plain_traits
 
 HEAVY = ("torch", "sklearn", "rfc3987_syntax", "lark", "nbgrader", "scipy")
 
 
 def test_grading_modules_import_nothing_heavy():
     """`autograder grade` starts without torch, scikit-learn, nbgrader or a grammar builder:
-    the assignment's `preload` and the tests that need them import them."""
+    the tests that need them import them (grade-all's job servers import the assignment's
+    `preload` once)."""
     code = ("import sys, autograder.cli, autograder.runner, autograder.calibration, "
             "autograder.reports.console, autograder.reports.gradescope; "
             f"print([m for m in {HEAVY!r} if m in sys.modules])")
@@ -37,31 +35,20 @@ def test_nbformat_builds_no_grammar_at_import():
     assert out.stdout.strip() == "False"
 
 
-@pytest.fixture
-def slow_package(tmp_path):
-    """A package whose module `slow` takes 3 s to import (as torch takes a few)."""
-    pkg = tmp_path / "slowpkg"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "slow.py").write_text("import time\ntime.sleep(3)\n\ndef f(x):\n    return x + 1\n")
-    return tmp_path
+def test_job_servers_import_the_assignments_preload_before_forking(tmp_path):
+    """grade-all's job servers import the assignment's `preload` (torch for assignment 2) once,
+    so no student's grading imports it again on the trusted side."""
+    from autograder.course import load_assignment
+    from autograder.grade_all.job_server import serve
 
-
-@pytest.mark.parametrize("mode", ["bwrap", "plain"])
-def test_a_call_that_waits_for_the_preload_is_not_charged(slow_package, mode):
-    """With a 1 s call limit, the first call of a module the worker is still preloading
-    succeeds (it waited on the import, not on student code); without the preload the same
-    call times out, so the test can fail."""
-    if mode == "bwrap" and bwrap_reason():
-        pytest.skip(bwrap_reason())
-    traits = {"call_timeout": 1.0, "calibrate": False}
-    sb = Sandbox(use_bwrap=(mode == "bwrap"), **(plain_traits(traits) if mode == "plain" else traits))
-    start = functools.partial(sb.start, slow_package, slot=14)
-    with SubmissionProxy(start, "slowpkg", preload=("slowpkg.slow",)) as p:
-        assert p.call("slowpkg.slow.f", 1) == 2
-    with SubmissionProxy(start, "slowpkg") as p:
-        with pytest.raises(StudentTimeout):
-            p.call("slowpkg.slow.f", 1)
+    assert "torch" in load_assignment("assignment2").preload
+    code = ("import sys; from autograder.grade_all import job_server as s; "
+            "s.PRELOAD = (); sys.stdin.close(); s.serve(('colorsys', 'no_such_module_xyz')); "
+            "print('colorsys' in sys.modules, file=sys.stderr)")  # serve() points stdout at stderr
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         stdin=subprocess.DEVNULL)
+    assert out.stderr.strip().endswith("True"), out.stdout + out.stderr
+    assert serve.__doc__ and "preload" in serve.__doc__
 
 
 def _result() -> GradingResult:

@@ -22,6 +22,8 @@ import threading
 import time
 from pathlib import Path
 
+from autograder.course import CourseError, load_assignment
+
 from .records import GradeJob, JobResult
 
 JOB_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -41,7 +43,7 @@ class JobServer:
     process dies, because its stdin then reaches end of file.
     """
 
-    def __init__(self):
+    def __init__(self, preload: tuple[str, ...] = ()):
         import autograder
 
         from .job_server import MODULE, PARENT_ENV
@@ -53,9 +55,10 @@ class JobServer:
         fd, self.log_path = tempfile.mkstemp(prefix="grade-all-server-", suffix=".log")
         with os.fdopen(fd, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", MODULE, "--serve"],
+                [sys.executable, "-m", MODULE, "--serve", *([",".join(preload)] if preload else [])],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
                 start_new_session=True, bufsize=0)
+        self.preload = preload
         self.job_pid: int | None = None
         self._buf = b""
 
@@ -133,14 +136,15 @@ _SERVERS: set[JobServer] = set()
 _SERVERS_LOCK = threading.Lock()
 
 
-def _take_server() -> JobServer:
+def _take_server(preload: tuple[str, ...] = ()) -> JobServer:
+    """An idle server that imported ``preload`` (the assignment's heavy modules), or a new one."""
     with _SERVERS_LOCK:
-        while _IDLE:
-            server = _IDLE.pop()
+        for server in [s for s in _IDLE if s.preload == preload]:
+            _IDLE.remove(server)
             if server.alive():
                 return server
             _SERVERS.discard(server)
-    server = JobServer()
+    server = JobServer(preload)
     with _SERVERS_LOCK:
         _SERVERS.add(server)
     return server
@@ -203,13 +207,17 @@ def grade_one(job: GradeJob) -> JobResult:
         return out
     timeout = job.options.job_timeout or None
     try:
+        preload = load_assignment(job.assignment, root).preload
+    except CourseError:
+        preload = ()
+    try:
         with tempfile.TemporaryDirectory(prefix=f"grade-all-{job.student}-") as tmp:
             tmp = Path(tmp)
             job_file, result_file, log_file = tmp / "job.json", tmp / "result.json", tmp / "job.log"
             (tmp / "work").mkdir()
             job_file.write_text(dataclasses.replace(job, workdir=str(tmp / "work")).to_json())
             for attempt in (1, 2):  # a server killed under us (not by the job) gets one retry
-                server = _take_server()
+                server = _take_server(preload)
                 try:
                     code = server.run(job_file, result_file, log_file, timeout)
                 except TimeoutError:

@@ -52,13 +52,6 @@ from .errors import (
 )
 
 
-# While a new worker imports its preload (torch, say) in the background, a call may have to
-# wait for that import: such a call gets PRELOAD_GRACE more seconds, for at most
-# PRELOAD_WINDOW seconds after the worker started, and its time is not recorded (calibration).
-PRELOAD_GRACE = 30.0
-PRELOAD_WINDOW = 60.0
-
-
 class TimeBudget:
     """Wall-clock time one grading may spend in student code, shared by all its proxies.
 
@@ -237,10 +230,8 @@ class SubmissionProxy:
 
     def __init__(self, worker_factory, package: str, *, call_timeout: float | None = None,
                  submission_timeout: float | None = None, sync_mutable_args: bool | None = None,
-                 budget: TimeBudget | None = None, preload: tuple[str, ...] = ()):
+                 budget: TimeBudget | None = None):
         self._factory = worker_factory
-        self._preload = tuple(preload)  # imported in the background by every worker at start
-        self._preload_until = 0.0  # monotonic time until which the worker may still be preloading
         self._package = package
         self._worker = None
         self._gen = 0
@@ -352,9 +343,6 @@ class SubmissionProxy:
             self._kill_worker()
         if self._worker is None:
             self._worker = self._factory()
-            if self._preload:
-                self._worker.request({"op": "preload", "modules": list(self._preload)}, 10.0, "preload")
-                self._preload_until = time.monotonic() + PRELOAD_WINDOW
             self._gen += 1
             if self._gen > 1:
                 self.restarts += 1
@@ -446,11 +434,7 @@ class SubmissionProxy:
         budget = self._the_budget(worker)
         if msg.get("op") == "call":
             self._install_served(worker, budget, label)
-        limit = self._call_limit(worker, label)
-        preloading = time.monotonic() < self._preload_until
-        if preloading and limit:  # the call may wait for the preload's import
-            limit += PRELOAD_GRACE
-        timeout, bound = budget.timeout_for(limit, label)
+        timeout, bound = budget.timeout_for(self._call_limit(worker, label), label)
         if self._pending_release:
             msg["release"], self._pending_release = self._pending_release, []
         gen = self._gen
@@ -475,9 +459,7 @@ class SubmissionProxy:
             raise
         finally:
             budget.used += time.monotonic() - t0
-        if not resp.get("preloading"):
-            self._preload_until = 0.0
-        if budget.record is not None and msg.get("op") == "call" and not preloading:
+        if budget.record is not None and msg.get("op") == "call":
             budget.record[label] = max(budget.record.get(label, 0.0), time.monotonic() - t0)
         stdout = resp.get("stdout")
         limit = min(worker.sandbox.stdout_tail_bytes, MAX_STDOUT_CHARS)

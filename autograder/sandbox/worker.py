@@ -42,7 +42,6 @@ import importlib  # noqa: E402
 import importlib.util  # noqa: E402
 import io  # noqa: E402
 import signal  # noqa: E402
-import threading  # noqa: E402
 import traceback  # noqa: E402
 
 import numpy as np  # noqa: E402,F401  (warm import: students need it anyway)
@@ -131,7 +130,6 @@ class Worker:
         self.seq = -1
         # dotted name -> (the student's object, the stub that asks the grader instead)
         self.served = {}
-        self.preload_thread = None  # op_preload's background import
 
     # ----------------------------------------------------------------- handles
     def _to_handle(self, obj):
@@ -178,30 +176,6 @@ class Worker:
     def op_ping(self, req):
         return {"pid": os.getpid(), "uid": os.getuid(), "gid": os.getgid(), "cwd": os.getcwd(),
                 "python": sys.version.split()[0], "handles": len(self.handles)}
-
-    def op_preload(self, req):
-        """Import ``modules`` (heavy libraries a later call needs, e.g. torch) in a background
-        thread and answer at once: the import runs while the grader checks other results, and
-        a call that needs the module meanwhile waits on the import lock. Failures are ignored
-        (the call that needs the module reports them)."""
-        names = [str(m) for m in req.get("modules") or []]
-
-        def run():
-            # the serving thread must get the GIL back at once when a request arrives
-            interval = sys.getswitchinterval()
-            sys.setswitchinterval(0.0002)
-            try:
-                for name in names:
-                    try:
-                        importlib.import_module(name)
-                    except BaseException:  # noqa: BLE001 - reported by the call that needs it
-                        pass
-            finally:
-                sys.setswitchinterval(interval)
-
-        self.preload_thread = threading.Thread(target=run, name="preload", daemon=True)
-        self.preload_thread.start()
-        return None
 
     def op_import(self, req):
         importlib.import_module(req["module"])
@@ -404,10 +378,7 @@ class Worker:
             return self._error(seq, exc2)
 
     def _io(self):
-        io_ = {"stdout": self.out.tail(), "stdout_bytes": self.out.total}
-        if self.preload_thread is not None:  # the grader excuses a call that waited on it
-            io_["preloading"] = self.preload_thread.is_alive()
-        return io_
+        return {"stdout": self.out.tail(), "stdout_bytes": self.out.total}
 
     def _error(self, seq, exc):
         try:

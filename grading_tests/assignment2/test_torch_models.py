@@ -32,9 +32,8 @@ if importlib.util.find_spec("torch") is None:
 
 
 class _Torch:
-    """``torch``, imported at its first use in a test rather than when the suite is collected:
-    the grading imports it in the background as it starts (``preload`` in assignment.toml),
-    while the numpy parts are graded."""
+    """``torch``, imported at its first use in a test rather than when the suite is collected,
+    so grading only other parts never pays for it."""
 
     def __getattr__(self, name):
         return getattr(importlib.import_module("torch"), name)
