@@ -27,8 +27,9 @@ Every run regrades for real: ``--no-resume`` for grade-all and
 ``--HiddenSuiteGrades.reuse_saved_results=False`` for nbgrader, so no saved
 hidden-suite result is reused.  Prints a table (rows "no notebook execution" /
 "executes notebooks") with the ratios and writes ``bench-results/grade_all.json``.
-Targets: plain nbgrader / grade-all >= 3x, and grade-all of 100 submissions in
-under 10 minutes on 2 cores.
+Targets (issue 14, 2 idle cores): grade-all of 100 submissions without notebook
+execution in under 3 minutes, and with notebook execution at least 3x faster than
+plain nbgrader on the same students.
 """
 from __future__ import annotations
 
@@ -175,10 +176,11 @@ def main(argv=None) -> int:
             "nbgrader_over_grade_all": nb_for_n / ga["wall_seconds"],
             "nbgrader_over_grade_all_execute": nb["wall_seconds"] / gx["wall_seconds"],
         },
-        "targets": {"speedup_at_least": 3.0, "wall_seconds_at_most": 600.0},
+        "targets": {"execute_speedup_at_least": 3.0, "wall_seconds_at_most": 180.0},
     }
-    result["targets_met"] = {"speedup": result["ratios"]["nbgrader_over_grade_all"] >= 3.0,
-                             "under_10_min": ga["wall_seconds"] <= 600.0}
+    result["targets_met"] = {
+        "execute_speedup": result["ratios"]["nbgrader_over_grade_all_execute"] >= 3.0,
+        "under_3_min": ga["wall_seconds"] <= 180.0}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))
 
@@ -197,10 +199,10 @@ def main(argv=None) -> int:
                      f"{nb_per:.2f}", f"{per_min(nb['wall_seconds'], k):.1f}", f"{nb_for_n:.1f}{ex}"))
     print("ratios")
     print(f"  plain nbgrader (for {n}{ex}) / grade-all (no execution, {n}): "
-          f"{result['ratios']['nbgrader_over_grade_all']:.1f}x (target >= 3x)")
+          f"{result['ratios']['nbgrader_over_grade_all']:.1f}x")
     print(f"  plain nbgrader / grade-all --execute (same {k} students): "
-          f"{result['ratios']['nbgrader_over_grade_all_execute']:.1f}x")
-    print(f"  grade-all: {n} submissions in {ga['wall_seconds'] / 60:.1f} min (target < 10 min); "
+          f"{result['ratios']['nbgrader_over_grade_all_execute']:.1f}x (target >= 3x)")
+    print(f"  grade-all: {n} submissions in {ga['wall_seconds'] / 60:.1f} min (target < 3 min); "
           f"failed: {ga['failed']} (no execution), {gx['failed']} (--execute)")
     print(f"wrote {args.out}")
     if not args.keep:
