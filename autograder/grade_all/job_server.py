@@ -159,6 +159,9 @@ def serve(preload: tuple[str, ...] = ()) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--serve"] and len(argv) <= 2:
+        # killed with grade-all even while the preload (torch: seconds) keeps it from reading
+        # the end of its stdin; a server whose starting thread ended is replaced (dispatch)
+        die_with_parent(int(os.environ.get(PARENT_ENV, "0") or 0))
         return serve(tuple(m for m in (argv[1] if len(argv) == 2 else "").split(",") if m))
     if len(argv) != 2:
         print(f"usage: python -m {MODULE} --serve | JOB.json RESULT.json", file=sys.stderr)

@@ -69,8 +69,8 @@ def course_fingerprint(root: Path, assignment: str, config, *, parts=None,
     the released notebooks (they stand in for unreadable ones), whether
     notebooks are executed, and the grading sections of ``config``.
     """
-    from autograder.nbgrader_integration.hidden_suite_grades import (config_digest, grading_fingerprint,
-                                                                     hash_tree)
+    from autograder.hashing import hash_tree
+    from autograder.nbgrader_integration.hidden_suite_grades import config_digest, grading_fingerprint
 
     root = Path(root)
     h = hashlib.sha256(grading_fingerprint(root, assignment, parts=parts, config=config).encode())

@@ -38,7 +38,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Int, List, Unicode
 
-from autograder.hashing import FINGERPRINT_IGNORE, hash_tree  # noqa: F401 (used by grade_all too)
+from autograder.hashing import hash_tree
 from autograder.results import GradingResult
 
 
