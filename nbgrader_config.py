@@ -59,14 +59,11 @@ c.ClearOutput.remove_metadata_fields = {"collapsed", "scrolled", "execution"}
 # notebooks in a sandboxed kernel, and closes the holes plain nbgrader leaves
 # open. See autograder/nbgrader_integration/.
 from autograder.nbgrader_integration import exclude_overwriting as _student_files  # noqa: E402
-from autograder.nbgrader_integration.hidden_suite_grades import HiddenSuiteGrades  # noqa: E402
-from autograder.nbgrader_integration.restore_graded_cells import RestoreGradedCells  # noqa: E402
-from autograder.nbgrader_integration.sandboxed_execute import SandboxedExecute  # noqa: E402
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern,
-    LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
-)
+
+# Preprocessors by dotted name (nbconvert imports each when it registers it): reading this file
+# then costs no nbgrader import, and `autograder grade` reads it for its sandbox settings.
+_NB = "nbgrader.preprocessors."
+_AG = "autograder.nbgrader_integration."
 
 # Files students edit (every solutions/<a>/ .py with a solution region) are
 # graded as submitted: never replaced by, nor filled in from, the instructor's copy.
@@ -75,14 +72,16 @@ c.Autograde.exclude_overwriting = _student_files(COURSE_ROOT)
 # Sanitize: nbgrader's defaults, with deleted/edited graded cells put back first
 # (OverwriteCells aborts the whole submission on a graded cell whose flags were changed).
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreGradedCells,
-    OverwriteCells, CheckCellMetadata,
+    _NB + "ClearOutput", _NB + "DeduplicateIds", _NB + "OverwriteKernelspec",
+    _AG + "restore_graded_cells.RestoreGradedCells", _NB + "OverwriteCells", _NB + "CheckCellMetadata",
 ]
 # Autograde: notebooks run in the sandboxed kernel (ipykernel inside bubblewrap,
 # unix sockets); the hidden suites score the graded cells right before SaveAutoGrades.
 c.Autograde.autograde_preprocessors = [
-    SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-    HiddenSuiteGrades, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+    _AG + "sandboxed_execute.SandboxedExecute", _NB + "IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor", _NB + "LimitOutput",
+    _AG + "hidden_suite_grades.HiddenSuiteGrades", _NB + "SaveAutoGrades", _NB + "AssignLatePenalties",
+    _NB + "CheckCellMetadata",
 ]
 c.Execute.timeout = 300           # seconds per notebook cell (training cells)
 # Sandbox slots (worker uid = Sandbox.worker_uid_base + slot): unset, the kernel and the

@@ -8,7 +8,7 @@ The framework knows no course. Each assignment describes itself in
     package = "mypkg"                   # the package students write (solutions/<a>/mypkg/)
     reference_modules = ["mypkg.layers"]  # imported on the trusted side before the suite
     hidden_site_paths = ["sklearn/datasets/data"]  # site-packages folders hidden from workers
-    preload = ["torch"]                 # imported once by grade-all's job servers (trusted side)
+    preload = ["torch"]                 # heavy modules imported up front on both sides
 
     [parts.affine_forward]              # one table a graded part (grade_id = notebook cell)
     grades = ["layers.affine_forward"]  # what the part grades (names inside the package)
@@ -93,8 +93,9 @@ class Assignment:
     package: str
     reference_modules: tuple[str, ...] = ()
     hidden_site_paths: tuple[str, ...] = ()
-    # heavy modules (torch, say) that grade-all's job servers import once, before they fork
-    # the gradings, so no student's grading pays for them on the trusted side
+    # heavy modules (torch, say) a whole grading imports up front: the grader while its
+    # sandboxed worker does the same before it reports ready (side by side, not one after the
+    # other), and grade-all's job servers once, before they fork the gradings
     preload: tuple[str, ...] = ()
     parts: tuple[PartSpec, ...] = ()
     demo: DemoSpec = field(default_factory=DemoSpec)

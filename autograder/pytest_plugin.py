@@ -105,15 +105,37 @@ class GradingPlugin:
         self.sandbox_errors: list[str] = []
         self.protections: dict[str, bool] = {}
         self._setup_seconds: dict[str, float] = {}  # nodeid -> its set-up time, until its call
+        self._prestarted = None  # a proxy whose worker started before the session (prestart_proxy)
 
     # -- configuration ------------------------------------------------------
     def pytest_configure(self, config):
         config.addinivalue_line("markers", GRADE_MARKER_HELP)
         config.stash[PLUGIN_KEY] = self
 
+    def prestart_proxy(self) -> None:
+        """Open the grading's proxy now and start its worker without waiting (the grader's
+        start-up and the worker's run side by side); the ``submission`` fixture takes it."""
+        proxy = self._proxy_factory()
+        self._proxies.append(proxy)
+        try:
+            proxy.prestart()
+        except Exception:  # noqa: BLE001 - the fixture's own start reports it, as without this
+            proxy.close()
+            return
+        self._prestarted = proxy
+
+    def take_proxy(self):
+        """The prestarted proxy (once), else a new one."""
+        proxy, self._prestarted = self._prestarted, None
+        return self._noted(proxy) if proxy is not None else self.open_proxy()
+
     def open_proxy(self):
         proxy = self._proxy_factory()
         self._proxies.append(proxy)
+        return self._noted(proxy)
+
+    def _noted(self, proxy):
+        """``proxy``, its worker's protections noted for the results (the first one's)."""
         if not self.protections and hasattr(proxy, "protections"):
             self.protections = dict(proxy.protections())
         return proxy
@@ -208,6 +230,10 @@ class GradingPlugin:
                                                  if report.when == "call" else 0.0)))
 
     def pytest_sessionfinish(self, session, exitstatus):
+        self.close_proxies()
+
+    def close_proxies(self) -> None:
+        """Stop every worker of the grading (also one prestarted that no test took)."""
         for proxy in self._proxies:
             try:
                 proxy.close()
@@ -224,7 +250,7 @@ class GradingPlugin:
 def submission(request):
     """The student's package, executed in a sandboxed worker: one for the whole grading,
     started once (a crash or timeout starts a fresh one for the next call)."""
-    proxy = request.config.stash[PLUGIN_KEY].open_proxy()
+    proxy = request.config.stash[PLUGIN_KEY].take_proxy()
     try:
         yield proxy
     finally:

@@ -36,16 +36,32 @@ def make_sandbox(sandbox_config, root: Path, hidden_site_paths=()):
     return sandbox
 
 
-def _proxy_factory(package_root: Path, package: str, sandbox, slot: int, budget):
+def _proxy_factory(package_root: Path, package: str, sandbox, slot: int, budget,
+                   preload: tuple[str, ...] = ()):
     """A function that opens a sandboxed proxy on the submission's ``package`` (the grading's
     ``submission`` fixture, one worker for the whole grading); it draws on the grading's one
-    time ``budget``."""
+    time ``budget``, and its workers import ``preload`` as they start."""
     from autograder.sandbox import SubmissionProxy
 
     # sync_mutable_args is forced on whatever the course config says: the hidden suites read
     # running statistics from bn_param and in-place changes from last_modified.
     return lambda: SubmissionProxy.for_directory(package_root, sandbox=sandbox, package=package, slot=slot,
-                                                 budget=budget, sync_mutable_args=True)
+                                                 budget=budget, sync_mutable_args=True, preload=preload)
+
+
+def import_preload(names: Iterable[str]) -> None:
+    """Import an assignment's ``preload`` here (the trusted side), while the prestarted worker
+    imports its own: the two seconds of torch are paid side by side, not one after the other.
+    A module that fails to import is left to the test that needs it."""
+    import gc
+    import importlib
+
+    names = list(names)
+    for name in names:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+    if names:  # torch's million objects out of every full collection's walk
+        gc.freeze()
 
 
 def _protections(sandbox) -> dict[str, bool]:
@@ -166,8 +182,13 @@ def grade_submission(
 
             budget = TimeBudget(sandbox.submission_timeout, sandbox.test_timeout, limits)
             budget.record = record_call_times
-            plugin = GradingPlugin(_proxy_factory(package_root, spec.package, sandbox, slot, budget),
+            # a whole grading imports the assignment's heavy modules on both sides up front, side
+            # by side; one restricted to some parts or files leaves them to the tests that need them
+            preload = spec.preload if parts is None and not modules else ()
+            plugin = GradingPlugin(_proxy_factory(package_root, spec.package, sandbox, slot, budget, preload),
                                    spec, selected, budget=budget, package_dir=Path(package_root) / spec.package)
+            plugin.prestart_proxy()
+            import_preload(preload)
             targets = [str(tests_dir / m) for m in modules] if modules else [str(tests_dir)]
             args = targets + [
                 "-p", "no:cacheprovider",  # never write .pytest_cache into grading_tests/
@@ -182,8 +203,11 @@ def grade_submission(
             ]
             if quiet:
                 args.append("-qq")
-            with _hidden_module_names(tests_dir):
-                code = pytest.main(args, plugins=[plugin, pytest_plugin])
+            try:
+                with _hidden_module_names(tests_dir):
+                    code = pytest.main(args, plugins=[plugin, pytest_plugin])
+            finally:
+                plugin.close_proxies()
             if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
                 raise GradingError(f"pytest could not run the hidden suite (exit {int(code)})")
             if code == pytest.ExitCode.NO_TESTS_COLLECTED and not plugin.collection_errors:

@@ -42,6 +42,8 @@ def autograde_preprocessors_with_hidden_suite() -> list[type]:
 def job_config(job: GradeJob, db_url: str, slot: int, staged_submitted: Path):
     """The course's nbgrader config for one job: private gradebook, staged submission,
     own sandbox slot, and (unless ``execute_notebooks``) nbgrader's Execute switched off."""
+    from traitlets.utils.importstring import import_item
+
     from autograder.config import course_config
     from autograder.nbgrader_integration.hidden_suite_grades import HiddenSuiteGrades
 
@@ -58,7 +60,8 @@ def job_config(job: GradeJob, db_url: str, slot: int, staged_submitted: Path):
     if not job.options.execute_notebooks:
         config.Execute.enabled = False  # also SandboxedExecute (a subclass): the hidden suite scores
     # the graded cells must be scored by the hidden suite whatever the course file says
-    pps = list(config.Autograde.get("autograde_preprocessors", []) or [])
+    pps = [import_item(pp) if isinstance(pp, str) else pp  # a course may name them as strings
+           for pp in config.Autograde.get("autograde_preprocessors", []) or []]
     if not any(isinstance(pp, type) and issubclass(pp, HiddenSuiteGrades) for pp in pps):
         config.Autograde.autograde_preprocessors = autograde_preprocessors_with_hidden_suite()
     return config

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import gc
 import os
 import sys
 import traceback
@@ -128,6 +129,9 @@ def serve(preload: tuple[str, ...] = ()) -> int:
     for name in preload:  # the course's: a missing one is reported by the test that needs it
         with contextlib.suppress(Exception):
             importlib.import_module(name)
+    # what the preload made stays out of every full collection's walk (and its pages shared
+    # with the forked jobs: a collection would otherwise touch, and so copy, them all)
+    gc.freeze()
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed here must not reach the answers
     requests = 0

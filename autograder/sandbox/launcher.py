@@ -147,7 +147,8 @@ class Sandbox(LoggingConfigurable):
     test_timeout = Float(300.0, help="Wall-clock seconds the calls of ONE hidden test may take in total; a "
                                      "test over it fails with a timeout message and the next test goes "
                                      "on; 0 = unlimited.").tag(config=True)
-    startup_timeout = Float(30.0, help="Seconds to wait for a new worker to report ready.").tag(config=True)
+    startup_timeout = Float(60.0, help="Seconds to wait for a new worker to report ready, its "
+                            "preload (an assignment's torch, say) included.").tag(config=True)
     memory_limit_mb = Int(4096, help="Address-space limit (RLIMIT_AS) of the worker in MiB, also the "
                                      "cgroup memory limit where cgroups are writable; 0 = none.").tag(config=True)
     cpu_time_limit = Int(900, help="CPU seconds a worker process may use over its lifetime "
@@ -401,14 +402,19 @@ class Sandbox(LoggingConfigurable):
                 "Sandbox.required_protections."
             )
 
-    def start(self, submission_dir, slot: int = 0) -> "WorkerProcess":
-        """Copy ``submission_dir`` privately and start a worker on it."""
+    def start(self, submission_dir, slot: int = 0, preload: tuple[str, ...] = (),
+              wait: bool = True) -> "WorkerProcess":
+        """Copy ``submission_dir`` privately and start a worker on it, which imports
+        ``preload`` first; ``wait=False`` returns before it is ready (see
+        :meth:`WorkerProcess.spawn`)."""
         plan = self.launch_plan("hidden_suite", slot)
         self.check_requirements(plan)
         for n in plan.notes:
             self.log.debug("sandbox: %s", n)
-        w = WorkerProcess(self, Path(submission_dir), plan)
-        w.start()
+        w = WorkerProcess(self, Path(submission_dir), plan, preload)
+        w.spawn()
+        if wait:
+            w.wait_ready()
         return w
 
 
@@ -498,8 +504,10 @@ def _exit_sentence(sig: int | None, code: int | None, oom: bool, limits: Sandbox
 class WorkerProcess:
     """One running worker: private copy, process, protocol pipes, limits."""
 
-    def __init__(self, sandbox: Sandbox, submission_dir: Path, plan: LaunchPlan):
+    def __init__(self, sandbox: Sandbox, submission_dir: Path, plan: LaunchPlan,
+                 preload: tuple[str, ...] = ()):
         self.sandbox = sandbox
+        self.preload = tuple(preload)  # modules the worker imports before it reports ready
         self.submission_dir = submission_dir.resolve()
         self.slot = plan.slot
         self.plan = plan
@@ -513,6 +521,8 @@ class WorkerProcess:
         self.max_frame = sandbox.max_frame_mb * MiB
         self._rbuf = bytearray()
         self._dead_reason: str | None = None
+        self._t0 = 0.0
+        self.ready = False  # the worker's hello has arrived (see wait_ready)
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -527,8 +537,16 @@ class WorkerProcess:
         return self.plan.uses_bwrap
 
     def start(self) -> None:
+        """Start the worker and wait until it reports ready."""
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the worker without waiting for it (:meth:`wait_ready`, or the first request,
+        waits): the grader gets on with its own start-up while the worker starts and imports
+        its ``preload``."""
         sb = self.sandbox
-        t0 = time.monotonic()
+        t0 = self._t0 = time.monotonic()
         if not self.submission_dir.is_dir():
             raise WorkerStartError(f"submission directory {self.submission_dir} does not exist")
         if self.plan.refuse:
@@ -561,12 +579,13 @@ class WorkerProcess:
         self.cgroups = sb.new_cgroups(self.plan)
         if self.uses_bwrap:
             program = [sb.python, "-I", "-B", f"{SANDBOX_WORKER_DIR}/worker.py", SANDBOX_SUBMISSION,
-                       "/tmp/worker-output.log"]
+                       "/tmp/worker-output.log", *([",".join(self.preload)] if self.preload else [])]
             cmd = bwrap_command(sb, self.plan, copy, program)
             cwd, tmp_inside = str(self.private), "/tmp"
         else:
             cmd = [*drop_privileges(self.plan),
-                   sb.python, "-I", "-B", str(bin_dir / "worker.py"), str(copy), str(host_tmp / "worker-output.log")]
+                   sb.python, "-I", "-B", str(bin_dir / "worker.py"), str(copy), str(host_tmp / "worker-output.log"),
+                   *([",".join(self.preload)] if self.preload else [])]
             cwd, tmp_inside = str(copy), str(host_tmp)
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -597,14 +616,21 @@ class WorkerProcess:
                 pass
             os.set_blocking(fd, False)
         self.started_at = time.monotonic()
+
+    def wait_ready(self) -> None:
+        """Wait for the worker's hello (``Sandbox.startup_timeout``); WorkerStartError if it
+        never comes."""
+        if self.ready:
+            return
         try:
-            resp = self._receive(0, time.monotonic() + sb.startup_timeout, None)
+            resp = self._receive(0, time.monotonic() + self.sandbox.startup_timeout, None)
         except Exception as exc:
             detail = self._startup_stderr()
             self.close()
             raise WorkerStartError(f"the sandbox worker failed to start ({exc}). {detail}".strip()) from None
+        self.ready = True
         self.info = resp.get("result") or {}
-        self.startup_seconds = time.monotonic() - t0
+        self.startup_seconds = time.monotonic() - self._t0
 
     def _check_interpreter(self, uid: int, gid: int) -> None:
         """Without bubblewrap the worker uid runs ``python`` from the host: say so clearly if it cannot."""
@@ -676,6 +702,7 @@ class WorkerProcess:
         """
         if not self.alive:
             raise WorkerCrashed("the worker is not running", function=what)
+        self.wait_ready()
         self.seq += 1
         msg["seq"] = self.seq
         payload = protocol.pack(msg, to_handle, self.sandbox.max_depth)  # errors here leave it usable

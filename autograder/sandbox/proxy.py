@@ -247,14 +247,19 @@ class SubmissionProxy:
         # array arguments the last call changed in place: int positions and str keyword names
         self.last_modified: frozenset = frozenset()
         self.restarts = 0
+        self._spawn = None  # starts a worker without waiting for it (for_directory's)
 
     # ------------------------------------------------------------------ convenience constructor
     @classmethod
-    def for_directory(cls, submission_dir, package: str, sandbox=None, slot: int = 0, **kw):
+    def for_directory(cls, submission_dir, package: str, sandbox=None, slot: int = 0,
+                      preload: tuple[str, ...] = (), **kw):
+        """A proxy whose workers run ``submission_dir`` and import ``preload`` as they start."""
         from .launcher import Sandbox
 
         sb = sandbox or Sandbox()
-        return cls(lambda: sb.start(submission_dir, slot=slot), package, **kw)
+        proxy = cls(lambda: sb.start(submission_dir, slot=slot, preload=preload), package, **kw)
+        proxy._spawn = lambda: sb.start(submission_dir, slot=slot, preload=preload, wait=False)
+        return proxy
 
     # ------------------------------------------------------------------ public API
     def __getattr__(self, name: str) -> RemotePath:
@@ -310,6 +315,13 @@ class SubmissionProxy:
         finally:
             self._call_timeout = old
 
+    def prestart(self) -> None:
+        """Start the worker now, without waiting: it boots (and imports its preload) while the
+        grader starts up; the first request waits for it, outside the student's time."""
+        if self._spawn is not None and self._worker is None and not self._closed:
+            self._worker = self._spawn()
+            self._gen += 1
+
     def restart(self) -> None:
         self._kill_worker()
 
@@ -346,6 +358,12 @@ class SubmissionProxy:
             self._gen += 1
             if self._gen > 1:
                 self.restarts += 1
+        elif not getattr(self._worker, "ready", True):  # prestarted: its start-up is not the student's time
+            try:
+                self._worker.wait_ready()
+            except BaseException:
+                self._worker = None
+                raise
         return self._worker
 
     @property

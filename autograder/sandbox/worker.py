@@ -4,7 +4,12 @@ STANDALONE SCRIPT (stdlib + numpy + msgpack only).  It runs inside the sandbox
 where the ``autograder`` package is not visible; the codec ``protocol.py`` is
 loaded by path from this script's directory.
 
-Usage: ``python -I -B worker.py SUBMISSION_DIR LOG_FILE``
+Usage: ``python -I -B worker.py SUBMISSION_DIR LOG_FILE [PRELOAD]``
+
+``PRELOAD`` (comma-separated module names, an assignment's ``preload``: torch, say) is
+imported before the worker reports ready and before the submission folder joins
+``sys.path``, so the grader's own start-up runs meanwhile and the first test does not wait
+for it; a module that fails to import is left to the test that needs it.
 
 The protocol arrives on fds 0 (requests) and 1 (responses).  At start-up the
 worker moves them to private descriptors, points fd 0 at /dev/null and fds 1/2
@@ -410,8 +415,24 @@ class Worker:
                 os._exit(EXIT_CHANNEL_BROKEN)
 
 
+def preload(names):
+    """Import ``names`` (site-packages only: the submission is not on sys.path yet), then
+    move what they made out of the garbage collector's sight (``gc.freeze``): torch's million
+    objects would otherwise be walked by every full collection the student's code triggers."""
+    import gc
+
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except BaseException:  # noqa: BLE001 - reported by the test that needs it
+            pass
+    gc.freeze()
+
+
 def main():
     root = os.path.realpath(sys.argv[1])
+    if len(sys.argv) > 3:
+        preload([n for n in sys.argv[3].split(",") if n])
     for sig in ("SIGPIPE", "SIGXFSZ"):
         if hasattr(signal, sig):
             signal.signal(getattr(signal, sig), signal.SIG_IGN)
