@@ -112,6 +112,7 @@ def nbgrader_autograde(bindir: Path, course: Path, env: dict) -> dict:
 
 
 def main(argv=None) -> int:
+    from autograder.course import load_assignment
     from autograder.simulated_students import class_roster
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -219,3 +219,49 @@ def test_missing_bwrap_is_explicit():
         Sandbox(use_bwrap=True, bwrap_path="/nonexistent/bwrap").protections()
     prot = Sandbox(use_bwrap="auto", bwrap_path="/nonexistent/bwrap").protections()
     assert prot["separate_process"] and not prot["filesystem_isolated"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_prestarted_worker_imports_its_preload_before_the_submission(mode):
+    """A prestarted worker boots and imports its preload while the grader goes on; the first
+    request waits for it. The preload is imported before the submission joins sys.path (a
+    module of the submission cannot stand in for it), a missing one does not stop the worker,
+    and what it made is frozen out of the garbage collector's walks."""
+    from sandbox_helpers import FIXTURE, plain_traits, bwrap_reason
+    from autograder.sandbox import Sandbox, SubmissionProxy
+
+    if mode == "bwrap" and bwrap_reason():
+        pytest.skip(bwrap_reason())
+    traits = {"call_timeout": 20.0} if mode == "bwrap" else plain_traits({"call_timeout": 20.0})
+    sb = Sandbox(use_bwrap=(mode == "bwrap"), **traits)
+    proxy = SubmissionProxy.for_directory(FIXTURE, "cs231n", sandbox=sb,
+                                          preload=("colorsys", "no_such_module_xyz"))
+    with proxy:
+        proxy.prestart()
+        worker = proxy.worker
+        assert worker is not None and not worker.ready  # returned before the worker's hello
+        ns = proxy.exec("import gc, sys\n"
+                        "seen = ['colorsys' in sys.modules, 'no_such_module_xyz' in sys.modules,"
+                        " gc.get_freeze_count() > 0]")
+        assert worker.ready and proxy.worker is worker
+        assert proxy.fetch(ns)["seen"] == [True, False, True]
+        proxy.restart()  # a worker restarted after a crash skips the preload
+        ns = proxy.exec("import sys\nseen = 'colorsys' in sys.modules")
+        assert proxy.worker is not worker and proxy.fetch(ns)["seen"] is False
+
+
+def test_prestarted_proxy_is_closed_when_no_test_takes_it(tmp_path):
+    """A grading whose tests never ask for the submission leaves no worker behind."""
+    from autograder.pytest_plugin import GradingPlugin
+    from sandbox_helpers import FIXTURE, plain_traits
+    from autograder.course import load_assignment
+    from autograder.sandbox import Sandbox, SubmissionProxy
+
+    sb = Sandbox(use_bwrap=False, **plain_traits({}))
+    plugin = GradingPlugin(lambda: SubmissionProxy.for_directory(FIXTURE, "cs231n", sandbox=sb),
+                           load_assignment("assignment2"))
+    plugin.prestart_proxy()
+    worker = plugin._prestarted.worker
+    assert worker.alive
+    plugin.close_proxies()
+    assert not worker.alive

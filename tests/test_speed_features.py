@@ -27,6 +27,17 @@ def test_grading_modules_import_nothing_heavy():
     assert out.stdout.strip() == "[]", out.stdout
 
 
+def test_reading_the_course_config_imports_no_nbgrader():
+    """`autograder grade` reads nbgrader_config.py for its sandbox settings: the preprocessors
+    are named as strings there (nbconvert imports them when nbgrader registers them)."""
+    code = ("import sys; from autograder.config import load_course_config; c = load_course_config(); "
+            "print([m for m in ('nbgrader', 'nbconvert') if m in sys.modules], "
+            "c.Autograde.autograde_preprocessors[0])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[0] == "[]", out.stdout
+    assert out.stdout.split()[1] == "autograder.nbgrader_integration.sandboxed_execute.SandboxedExecute"
+
+
 def test_nbformat_builds_no_grammar_at_import():
     """jsonschema 4.23 (the lock's pin) does not pull rfc3987-syntax's lark grammar into every
     notebook read."""

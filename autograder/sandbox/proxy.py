@@ -253,11 +253,13 @@ class SubmissionProxy:
     @classmethod
     def for_directory(cls, submission_dir, package: str, sandbox=None, slot: int = 0,
                       preload: tuple[str, ...] = (), **kw):
-        """A proxy whose workers run ``submission_dir`` and import ``preload`` as they start."""
+        """A proxy whose workers run ``submission_dir``; one started by :meth:`prestart` imports
+        ``preload`` as it starts (one restarted after a crash does not: a submission that
+        crashes its worker again and again must not pay seconds of torch for each)."""
         from .launcher import Sandbox
 
         sb = sandbox or Sandbox()
-        proxy = cls(lambda: sb.start(submission_dir, slot=slot, preload=preload), package, **kw)
+        proxy = cls(lambda: sb.start(submission_dir, slot=slot), package, **kw)
         proxy._spawn = lambda: sb.start(submission_dir, slot=slot, preload=preload, wait=False)
         return proxy
 
