@@ -194,6 +194,10 @@ def grade_submission(
                 "-p", "no:cacheprovider",  # never write .pytest_cache into grading_tests/
                 "-p", "no:randomly",
                 "-p", "no:warnings",       # students see our messages, not pytest's warning summary
+                # plugins a hidden suite has no use for, each a cost on every test (logging's
+                # handlers: ~1 ms a test) or at the end (unraisableexception's gc: 0.4 s)
+                "-p", "no:logging", "-p", "no:unraisableexception", "-p", "no:threadexception",
+                "-p", "no:pastebin", "-p", "no:junitxml", "-p", "no:doctest", "-p", "no:stepwise",
                 "--assert=plain",          # failure text is our message, not introspected source
                 "--import-mode=importlib",
                 "--rootdir", str(tests_dir),
