@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from kernels import notebook_client
+from nbclient import NotebookClient
 from nbgrader.nbgraderformat import MetadataValidator
 
 from autograder.paths import course_root, solutions_dir, source_dir
@@ -106,8 +106,9 @@ def _kernel_env():
 
 
 def _execute(nb, cwd, allow_errors=False, timeout=600):
-    client = notebook_client(nb, timeout=timeout, allow_errors=allow_errors,
-                             resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            allow_errors=allow_errors,
+                            resources={"metadata": {"path": str(cwd)}})
     client.execute(env=_kernel_env())
     return nb
 
