@@ -50,18 +50,18 @@ def _proxy_factory(package_root: Path, package: str, sandbox, slot: int, budget,
 
 
 def import_preload(names: Iterable[str]) -> None:
-    """Import an assignment's ``preload`` here (the trusted side), while the prestarted worker
-    imports its own: the two seconds of torch are paid side by side, not one after the other.
+    """Import an assignment's ``preload`` here, on the trusted side (a whole grading, while its
+    prestarted worker imports its own; grade-all's job servers, before they fork), then
+    ``gc.freeze()`` what this process holds: torch's million objects stay out of every full
+    collection's walk (and, in a job server, their pages stay shared with the forked jobs).
     A module that fails to import is left to the test that needs it."""
     import gc
     import importlib
 
-    names = list(names)
     for name in names:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
-    if names:  # torch's million objects out of every full collection's walk
-        gc.freeze()
+    gc.freeze()
 
 
 def _protections(sandbox) -> dict[str, bool]:
@@ -188,7 +188,8 @@ def grade_submission(
             plugin = GradingPlugin(_proxy_factory(package_root, spec.package, sandbox, slot, budget, preload),
                                    spec, selected, budget=budget, package_dir=Path(package_root) / spec.package)
             plugin.prestart_proxy()
-            import_preload(preload)
+            if preload:
+                import_preload(preload)
             targets = [str(tests_dir / m) for m in modules] if modules else [str(tests_dir)]
             args = targets + [
                 "-p", "no:cacheprovider",  # never write .pytest_cache into grading_tests/

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import gc
 import os
 import sys
 import traceback
@@ -126,12 +125,9 @@ def serve(preload: tuple[str, ...] = ()) -> int:
 
     for name in PRELOAD:
         importlib.import_module(name)
-    for name in preload:  # the course's: a missing one is reported by the test that needs it
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)
-    # what the preload made stays out of every full collection's walk (and its pages shared
-    # with the forked jobs: a collection would otherwise touch, and so copy, them all)
-    gc.freeze()
+    from autograder.runner import import_preload  # one of PRELOAD
+
+    import_preload(preload)  # the course's, then everything imported so far frozen
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed here must not reach the answers
     requests = 0

@@ -536,11 +536,6 @@ class WorkerProcess:
     def uses_bwrap(self) -> bool:
         return self.plan.uses_bwrap
 
-    def start(self) -> None:
-        """Start the worker and wait until it reports ready."""
-        self.spawn()
-        self.wait_ready()
-
     def spawn(self) -> None:
         """Start the worker without waiting for it (:meth:`wait_ready`, or the first request,
         waits): the grader gets on with its own start-up while the worker starts and imports
@@ -577,15 +572,16 @@ class WorkerProcess:
                 self._check_interpreter(uid, gid)
         limits = sb.process_limits(self.plan)
         self.cgroups = sb.new_cgroups(self.plan)
+        preload_arg = [",".join(self.preload)] if self.preload else []
         if self.uses_bwrap:
             program = [sb.python, "-I", "-B", f"{SANDBOX_WORKER_DIR}/worker.py", SANDBOX_SUBMISSION,
-                       "/tmp/worker-output.log", *([",".join(self.preload)] if self.preload else [])]
+                       "/tmp/worker-output.log", *preload_arg]
             cmd = bwrap_command(sb, self.plan, copy, program)
             cwd, tmp_inside = str(self.private), "/tmp"
         else:
             cmd = [*drop_privileges(self.plan),
                    sb.python, "-I", "-B", str(bin_dir / "worker.py"), str(copy), str(host_tmp / "worker-output.log"),
-                   *([",".join(self.preload)] if self.preload else [])]
+                   *preload_arg]
             cwd, tmp_inside = str(copy), str(host_tmp)
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
