@@ -76,15 +76,36 @@ def bwrap_reason() -> str | None:
     return None
 
 
+def warm_sandbox(**traits) -> Sandbox:
+    """A bubblewrap Sandbox whose workers are forked from a warm fork server of its own
+    (autograder.sandbox.warm), stopped when the test process ends; skips where there is none."""
+    from autograder.sandbox.warm import Zygote
+
+    reason = bwrap_reason()
+    if reason:
+        pytest.skip(reason)
+    sb = Sandbox(use_bwrap=True, **traits)
+    sb.zygote = Zygote.start(sb, ("fractions",))
+    if sb.zygote is None:
+        pytest.skip("no warm workers here (they need bubblewrap and a root grader)")
+    atexit.register(sb.zygote.close)
+    return sb
+
+
 def make_proxy(mode: str, slot: int = 0, **traits) -> SubmissionProxy:
+    """A proxy on the fixture package, its workers started ``mode``: "bwrap" (cold, in
+    bubblewrap), "plain" (cold, a plain subprocess) or "warm" (forked from a warm fork server)."""
     if mode == "bwrap":
         reason = bwrap_reason()
         if reason:
             pytest.skip(reason)
     traits.setdefault("call_timeout", 20.0)
-    if mode != "bwrap":
-        traits = plain_traits(traits)
-    sb = Sandbox(use_bwrap=(mode == "bwrap"), **traits)
+    if mode == "warm":
+        sb = warm_sandbox(**traits)
+    else:
+        if mode != "bwrap":
+            traits = plain_traits(traits)
+        sb = Sandbox(use_bwrap=(mode == "bwrap"), **traits)
     return SubmissionProxy(functools.partial(sb.start, FIXTURE, slot=slot), "cs231n")
 
 

@@ -17,7 +17,7 @@ from sandbox_helpers import make_proxy, processes_of_uid
 ROOT = course_root()
 
 
-@pytest.fixture(scope="module", params=["bwrap", "plain"])
+@pytest.fixture(scope="module", params=["bwrap", "plain", "warm"])
 def sub(request):
     p = make_proxy(request.param, slot=3, call_timeout=3.0)
     p.mode = request.param
@@ -25,9 +25,9 @@ def sub(request):
     p.close()
 
 
-@pytest.fixture(scope="module")
-def boxed():
-    p = make_proxy("bwrap", slot=4, call_timeout=3.0)
+@pytest.fixture(scope="module", params=["bwrap", "warm"])
+def boxed(request):
+    p = make_proxy(request.param, slot=4, call_timeout=3.0)
     yield p
     p.close()
 
@@ -201,8 +201,9 @@ def test_no_network(boxed):
     assert got == [] and ei.value.exc_type in ("ConnectionRefusedError", "OSError", "TimeoutError")
 
 
-def test_fork_bomb_is_bounded_and_cleaned_up():
-    p = make_proxy("bwrap", slot=7, call_timeout=15.0, max_processes=32)
+@pytest.mark.parametrize("mode", ["bwrap", "warm"])
+def test_fork_bomb_is_bounded_and_cleaned_up(mode):
+    p = make_proxy(mode, slot=7, call_timeout=15.0, max_processes=32)
     uid = 61007
     with p:
         try:

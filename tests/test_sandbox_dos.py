@@ -19,7 +19,7 @@ from sandbox_helpers import make_proxy
 ASSIGNMENT = "assignment2"
 
 
-@pytest.fixture(scope="module", params=["bwrap", "plain"])
+@pytest.fixture(scope="module", params=["bwrap", "plain", "warm"])
 def sub(request):
     p = make_proxy(request.param, slot=11, call_timeout=20.0)
     yield p
@@ -66,8 +66,9 @@ def test_oversize_reply_is_a_clear_failure_of_that_call(sub):
 
 
 # ---------------------------------------------------------------- disk
-def test_writes_past_the_tmpfs_fail_and_never_reach_the_host_disk():
-    p = make_proxy("bwrap", slot=12, submission_tmpfs_mb=24, tmp_tmpfs_mb=16)
+@pytest.mark.parametrize("mode", ["bwrap", "warm"])
+def test_writes_past_the_tmpfs_fail_and_never_reach_the_host_disk(mode):
+    p = make_proxy(mode, slot=12, submission_tmpfs_mb=24, tmp_tmpfs_mb=16)
     with p:
         p.ping()
         host_copy = p.worker.private

@@ -114,6 +114,36 @@ def _wait_or_orphaned(pid: int, requests: int) -> int | None:
             return None
 
 
+def start_warm_workers(job_file: str) -> None:
+    """Start this server's warm fork server (:mod:`autograder.sandbox.warm`) for the course and
+    assignment of its first job, importing the assignment's ``preload``; every job forked
+    from here then forks its workers from it.  Where warm workers cannot be had, or it fails,
+    the workers start cold (as ``autograder grade``'s do)."""
+    try:
+        from autograder.config import course_config
+        from autograder.course import load_assignment
+        from autograder.runner import make_sandbox
+        from autograder.sandbox import warm
+
+        from .records import GradeJob
+
+        job = GradeJob.from_json(Path(job_file).read_text())
+        root = Path(job.course_root)
+        spec = load_assignment(job.assignment, root)
+        sandbox = make_sandbox(course_config(root), root, spec.hidden_site_paths)
+        warm.install(warm.Zygote.start(sandbox, tuple(spec.preload)))
+    except Exception:  # noqa: BLE001 -- cold workers still grade; say why in the server's log
+        traceback.print_exc()
+
+
+def stop_warm_workers() -> None:
+    from autograder.sandbox import warm
+
+    if warm.installed() is not None:
+        warm.installed().close()
+        warm.install(None)
+
+
 def serve(preload: tuple[str, ...] = ()) -> int:
     """The job server: preload (``PRELOAD`` and the assignment's ``preload``, torch say), then
     fork one child per request line (see the module doc).
@@ -130,9 +160,17 @@ def serve(preload: tuple[str, ...] = ()) -> int:
     import_preload(preload)  # the course's, then everything imported so far frozen
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed here must not reach the answers
+    try:
+        return _serve_jobs(answers)
+    finally:
+        stop_warm_workers()
+
+
+def _serve_jobs(answers) -> int:
     requests = 0
     me = os.getpid()
     pending = b""
+    first = True
     while True:
         while b"\n" not in pending:
             chunk = os.read(requests, 1 << 16)
@@ -143,6 +181,9 @@ def serve(preload: tuple[str, ...] = ()) -> int:
         if not line.strip():
             continue
         job_file, result_file, log_file = json.loads(line)
+        if first:
+            start_warm_workers(job_file)
+            first = False
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()

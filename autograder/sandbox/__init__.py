@@ -9,7 +9,10 @@
 * :mod:`.errors` -- ``StudentCodeError`` and its subclasses (text capped on the trusted side);
 * :mod:`.slots` -- ``acquire_slot``: one grading at a time per worker uid;
 * :mod:`.permissions` -- what the worker uid could read/change on the host (no bwrap);
-* :mod:`.seed` -- standalone: fills the sandbox's size-limited submission tmpfs.
+* :mod:`.seed` -- standalone: fills the sandbox's size-limited submission tmpfs;
+* :mod:`.warm` -- ``Zygote``: a sandboxed fork server with the heavy modules imported, which
+  forks each worker into a sandbox built fresh for it (grade-all); :mod:`.zygote` -- its
+  standalone script.
 """
 from .errors import (
     NotImplementedYet,

@@ -61,7 +61,7 @@ from .limits import CgroupSet, Limits, count_processes_of, kill_processes_of, ma
 from .permissions import may, readable_paths, writable_paths
 
 HERE = Path(__file__).resolve().parent
-WORKER_FILES = ("worker.py", "protocol.py", "seed.py")
+WORKER_FILES = ("worker.py", "protocol.py", "seed.py", "zygote.py")
 SANDBOX_WORKER_DIR = "/opt/autograder-worker"
 SANDBOX_SOURCE = SANDBOX_WORKER_DIR + "/submission"  # the read-only copy seed.py copies from
 SANDBOX_SUBMISSION = "/submission"
@@ -203,11 +203,17 @@ class Sandbox(LoggingConfigurable):
                                         "(state such as bn_param) back into the grader's objects; arrays "
                                         "changed in place are only reported (SubmissionProxy.last_modified), "
                                         "never written back.").tag(config=True)
+    warm_workers = Bool(True, help="Fork workers from a warm fork server that has the assignment's "
+                                   "`preload` (torch) imported, each into a sandbox built fresh for it "
+                                   "(autograder.sandbox.warm): grade-all starts one per job server. Only "
+                                   "as root with bubblewrap; elsewhere, or if a warm start fails, workers "
+                                   "start cold.").tag(config=True)
     stdout_tail_bytes = Int(4096, help="How much of a call's printed output is kept for feedback.").tag(config=True)
 
     def __init__(self, **kw):
         super().__init__(**kw)
         self._path_findings: dict = {}
+        self.zygote = None  # a warm.Zygote for this sandbox's workers (else the one installed)
 
     # ------------------------------------------------------------------ planning
     def _bwrap_exe(self) -> str | None:
@@ -523,6 +529,8 @@ class WorkerProcess:
         self._dead_reason: str | None = None
         self._t0 = 0.0
         self.ready = False  # the worker's hello has arrived (see wait_ready)
+        self.warm = False  # forked from a warm fork server (autograder.sandbox.warm)
+        self.may_be_warm = True  # False after a warm start failed: start cold
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -546,6 +554,8 @@ class WorkerProcess:
             raise WorkerStartError(f"submission directory {self.submission_dir} does not exist")
         if self.plan.refuse:
             sb.check_requirements(self.plan)
+        if self.may_be_warm and self._spawn_warm():
+            return
         uid, gid = self.plan.uid, self.plan.gid
         self.private = Path(tempfile.mkdtemp(prefix="autograder-sbx-"))
         copy = self.private / "submission"
@@ -583,19 +593,7 @@ class WorkerProcess:
                    sb.python, "-I", "-B", str(bin_dir / "worker.py"), str(copy), str(host_tmp / "worker-output.log"),
                    *preload_arg]
             cwd, tmp_inside = str(copy), str(host_tmp)
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": tmp_inside,
-            "TMPDIR": tmp_inside,
-            "LANG": "C.UTF-8",
-            "LC_ALL": "C.UTF-8",
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "NUMEXPR_NUM_THREADS": "1",
-            "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": tmp_inside,
-        }
+        env = worker_env(tmp_inside)
         self._stderr_path = self.private / "startup-stderr.log"
         with open(self._stderr_path, "wb") as err:
             self.proc = subprocess.Popen(
@@ -603,6 +601,9 @@ class WorkerProcess:
                 close_fds=True, start_new_session=True,
                 preexec_fn=make_preexec(limits, self.cgroups.procs_files, self.plan.nproc_applies),
             )
+        self._use_pipes()
+
+    def _use_pipes(self) -> None:
         self._win = self.proc.stdin.fileno()
         self._rout = self.proc.stdout.fileno()
         for fd in (self._win, self._rout):
@@ -612,6 +613,43 @@ class WorkerProcess:
                 pass
             os.set_blocking(fd, False)
         self.started_at = time.monotonic()
+
+    def _spawn_warm(self) -> bool:
+        """Have the warm fork server (if one serves this sandbox) fork the worker, into a
+        sandbox built for it alone (autograder.sandbox.warm); False: start it cold."""
+        from . import warm
+
+        sb, plan = self.sandbox, self.plan
+        zygote = sb.zygote or warm.installed()
+        if zygote is None or not zygote.serves(sb, plan):
+            return False
+        self.private = zygote.new_inbox()  # the zygote copies it into the worker's tmpfs
+        copy_submission(self.submission_dir, self.private)
+        self.cgroups = sb.new_cgroups(plan)
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        status_r, status_w = os.pipe()
+        life_r, life_w = os.pipe()
+        theirs = [req_r, resp_w, status_w, life_r]
+        theirs += [os.open(f, os.O_WRONLY) for f in self.cgroups.procs_files]
+        request = warm.WarmRequest(
+            token=self.private.name, uid=plan.uid, gid=plan.gid,
+            submission_bytes=sb.submission_tmpfs_mb * MiB, tmp_bytes=sb.tmp_tmpfs_mb * MiB,
+            limits=dataclasses.asdict(sb.process_limits(plan)))
+        sent = zygote.fork_worker(request, theirs)
+        for fd in theirs:
+            os.close(fd)
+        if not sent:
+            for fd in (req_w, resp_r, status_r, life_w):
+                os.close(fd)
+            self.cgroups.remove()
+            _rmtree(self.private)
+            self.private = None
+            return False
+        self.proc = warm.WarmChild(req_w, resp_r, status_r, life_w)
+        self.warm = True
+        self._use_pipes()
+        return True
 
     def wait_ready(self) -> None:
         """Wait for the worker's hello (``Sandbox.startup_timeout``); WorkerStartError if it
@@ -623,6 +661,14 @@ class WorkerProcess:
         except Exception as exc:
             detail = self._startup_stderr()
             self.close()
+            if self.warm:  # whatever went wrong, a cold start gets its own chance
+                self.sandbox.log.warning("sandbox: a warm worker failed to start (%s %s); starting it cold",
+                                         exc, detail)
+                self.warm, self.may_be_warm = False, False
+                self._rbuf.clear()
+                self._dead_reason = None
+                self.spawn()
+                return self.wait_ready()
             raise WorkerStartError(f"the sandbox worker failed to start ({exc}). {detail}".strip()) from None
         self.ready = True
         self.info = resp.get("result") or {}
@@ -640,6 +686,8 @@ class WorkerProcess:
                 "packages where every user may read them (chmod -R a+rX), or install bubblewrap")
 
     def _startup_stderr(self) -> str:
+        if self.warm:
+            return getattr(self.proc, "message", "")
         try:
             return self._stderr_path.read_text(errors="replace")[-2000:]
         except OSError:
@@ -654,10 +702,11 @@ class WorkerProcess:
         if p is None:
             return
         if p.poll() is None:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            if p.pid is not None:  # a warm worker has none here: its kill() ends its namespace
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except OSError:
+                    pass
             try:
                 p.kill()
             except OSError:
@@ -681,6 +730,8 @@ class WorkerProcess:
                 except OSError:
                     pass
             self.kill()
+            if self.warm:
+                self.proc.close()  # its status and life pipes
         self.cgroups.remove()
         if self.private is not None:
             _rmtree(self.private)
@@ -820,6 +871,24 @@ class WorkerProcess:
                              returncode=rc, signal=sig)
 
 
+def worker_env(tmp: str) -> dict[str, str]:
+    """The whole environment of a worker whose temporary folder is ``tmp``: one BLAS thread
+    (the grader runs several workers side by side), no display."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": tmp,
+        "TMPDIR": tmp,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "NUMEXPR_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": tmp,
+    }
+
+
 def drop_privileges(plan: LaunchPlan) -> list[str]:
     """The ``setpriv`` prefix that runs a command as the plan's uid with no capabilities and
     no_new_privs (empty when the grader is not root: the worker already is an ordinary user)."""
@@ -845,16 +914,11 @@ def copy_submission(src: Path, dest: Path) -> None:
     shutil.copytree(src, dest, symlinks=True, ignore=ignore)
 
 
-def bwrap_command(sb: Sandbox, plan: LaunchPlan, copy: Path, program: list[str], *,
-                  extra: list[str] = ()) -> list[str]:
-    """The bubblewrap command line that runs ``program`` on the private ``copy`` of a submission.
-
-    ``copy`` is bound read-only at ``SANDBOX_SOURCE`` and ``seed.py`` copies it into the
-    size-limited tmpfs ``/submission`` (``Sandbox.submission_tmpfs_mb``; 0: ``copy`` is bound
-    read-write there instead), then ``exec``s ``program`` in it as the plan's uid.  ``extra``
-    are more bwrap options (the kernel's socket folder).  ``plan.datasets`` folders are
-    covered by empty read-only tmpfs mounts.
-    """
+def bwrap_view(sb: Sandbox, plan: LaunchPlan) -> list[str]:
+    """The part of a bubblewrap command line that every sandboxed process shares: namespaces,
+    the minimal read-only view of the host (``/usr``, ``/etc``, the Python install and venv),
+    a size-limited ``/tmp``, the hidden datasets covered, the worker's files.  Also what
+    identifies a warm fork server's sandbox (``autograder.sandbox.warm``)."""
     cmd = [plan.bwrap, *_unshare_flags(plan.is_root), "--die-with-parent", "--new-session"]
     cmd += ["--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
@@ -890,6 +954,20 @@ def bwrap_command(sb: Sandbox, plan: LaunchPlan, copy: Path, program: list[str],
     cmd += ["--perms", "0755", "--dir", SANDBOX_WORKER_DIR]
     for f in WORKER_FILES:
         cmd += ["--ro-bind", str(HERE / f), f"{SANDBOX_WORKER_DIR}/{f}"]
+    return cmd
+
+
+def bwrap_command(sb: Sandbox, plan: LaunchPlan, copy: Path, program: list[str], *,
+                  extra: list[str] = ()) -> list[str]:
+    """The bubblewrap command line that runs ``program`` on the private ``copy`` of a submission.
+
+    ``copy`` is bound read-only at ``SANDBOX_SOURCE`` and ``seed.py`` copies it into the
+    size-limited tmpfs ``/submission`` (``Sandbox.submission_tmpfs_mb``; 0: ``copy`` is bound
+    read-write there instead), then ``exec``s ``program`` in it as the plan's uid.  ``extra``
+    are more bwrap options (the kernel's socket folder).  ``plan.datasets`` folders are
+    covered by empty read-only tmpfs mounts.
+    """
+    cmd = bwrap_view(sb, plan)
     seeded = sb.submission_tmpfs_mb > 0
     if seeded:
         cmd += ["--ro-bind", str(copy), SANDBOX_SOURCE,

@@ -429,10 +429,9 @@ def preload(names):
     gc.freeze()
 
 
-def main():
-    root = os.path.realpath(sys.argv[1])
-    if len(sys.argv) > 3:
-        preload([n for n in sys.argv[3].split(",") if n])
+def serve_submission(root):
+    """Serve the protocol (fds set up by ``_setup_fds``) on the submission at ``root``; never
+    returns. Also the entry of a worker forked by the warm fork server (zygote.py)."""
     for sig in ("SIGPIPE", "SIGXFSZ"):
         if hasattr(signal, sig):
             signal.signal(getattr(signal, sig), signal.SIG_IGN)
@@ -440,6 +439,13 @@ def main():
     sys.path.insert(0, root)
     sys.dont_write_bytecode = True
     Worker(root).serve()
+
+
+def main():
+    root = os.path.realpath(sys.argv[1])
+    if len(sys.argv) > 3:
+        preload([n for n in sys.argv[3].split(",") if n])
+    serve_submission(root)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,252 @@
+"""Warm workers (autograder.sandbox.warm): forked from one fork server, yet nothing of one
+student reaches the next, and nothing of the fork server reaches a student.
+
+The attack, denial-of-service and privilege suites run against warm workers too
+(the "warm" mode of tests/sandbox_helpers.make_proxy); this file covers what
+only a reused fork server could get wrong.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import psutil
+import pytest
+
+from autograder.paths import course_root
+from autograder.sandbox import WorkerStartError
+from sandbox_helpers import FIXTURE, processes_of_uid, warm_sandbox
+
+SLOT = 21
+UID = 61000 + SLOT
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="warm workers need a root grader")
+
+# Student A leaves what it can behind: a file in every folder it may write to, a FIFO, a
+# background process and a daemon, an abstract unix socket, System V shared memory, an
+# environment variable, changed modules.
+LEAVE_TRACES = r'''
+import ctypes, json, os, socket, subprocess, sys, numpy
+written = []
+for top, dirs, files in os.walk("/"):
+    if top.startswith(("/proc", "/sys")):
+        dirs[:] = []
+        continue
+    try:
+        with open(os.path.join(top, "amark-file"), "w") as fh:
+            fh.write("A")
+        written.append(top)
+    except OSError:
+        pass
+os.mkfifo("/tmp/amark-fifo")
+os.environ["AMARK"] = "1"
+numpy.AMARK = json.AMARK = 1
+sys.modules["amark_module"] = json
+keep = socket.socket(socket.AF_UNIX)
+keep.bind("\0amark-socket")
+keep.listen()
+subprocess.Popen(["sleep", "300"], start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv("/bin/sleep", ["sleep", "301"])
+    os._exit(0)
+libc = ctypes.CDLL(None, use_errno=True)
+shm = libc.shmget(0xA11CE, 4096, 0o1666)  # IPC_CREAT | 0666
+print(json.dumps({"written": written, "shm": shm, "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())}))
+'''
+
+# Student B looks for them.
+LOOK_FOR_TRACES = r'''
+import ctypes, json, os, socket, sys, numpy
+found = []
+for top, dirs, files in os.walk("/"):
+    if top.startswith(("/proc", "/sys")):
+        dirs[:] = []
+        continue
+    found += [os.path.join(top, f) for f in files + dirs if f.startswith("amark")]
+cmdlines = []
+for p in os.listdir("/proc"):
+    if p.isdigit():
+        try:
+            with open(f"/proc/{p}/cmdline", "rb") as fh:
+                cmdlines.append(fh.read().replace(b"\0", b" ").decode())
+        except OSError:
+            pass
+try:
+    s = socket.socket(socket.AF_UNIX)
+    s.connect("\0amark-socket")
+    socket_reachable = True
+except OSError:
+    socket_reachable = False
+libc = ctypes.CDLL(None, use_errno=True)
+print(json.dumps({
+    "found": found, "cmdlines": cmdlines, "socket": socket_reachable,
+    "shm": libc.shmget(0xA11CE, 0, 0), "env": os.environ.get("AMARK"),
+    "modules": [hasattr(numpy, "AMARK"), hasattr(json, "AMARK"), "amark_module" in sys.modules],
+}))
+'''
+
+# What a student could learn or reach of the fork server.
+LOOK_AT_THE_FORK_SERVER = r'''
+import json, os, signal
+status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+fds = {}
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        fds[fd] = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        pass
+try:
+    os.kill(1, signal.SIGKILL)  # the namespace's init: ignored from inside
+    killed_init = "sent"
+except OSError as exc:
+    killed_init = type(exc).__name__
+print(json.dumps({
+    "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+    "uid": os.getuid(), "cap_eff": status["CapEff"].strip(), "cap_bnd": status["CapBnd"].strip(),
+    "no_new_privs": status["NoNewPrivs"].strip(), "fds": fds, "killed_init": killed_init,
+    "inbox": os.listdir("/opt/autograder-worker/inbox"), "hostname": os.uname().nodename,
+}))
+'''
+
+
+def run(worker, code: str, timeout: float = 60.0) -> dict:
+    resp = worker.request({"op": "exec", "code": code, "filename": "student.py"}, timeout=timeout)
+    assert resp["ok"], resp.get("error")
+    return json.loads(resp["stdout"].strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    return warm_sandbox(course_root=str(course_root()))
+
+
+def test_nothing_of_one_student_reaches_the_next(sandbox):
+    a = sandbox.start(FIXTURE, slot=SLOT)
+    try:
+        assert a.warm
+        left = run(a, LEAVE_TRACES)
+        # the test can fail: A did write where a student may write, and had processes running
+        assert {"/submission", "/tmp", "/dev/shm"} <= set(left["written"]), left["written"]
+        assert set(left["written"]) <= {"/submission", "/submission/cs231n", "/submission/cs231n/classifiers",
+                                         "/tmp", "/dev/shm"}, left["written"]
+        assert left["shm"] >= 0 and len(left["pids"]) >= 4
+        assert len(processes_of_uid(UID)) >= 4
+    finally:
+        a.close()
+    time.sleep(0.2)
+    assert processes_of_uid(UID) == []  # A's sleepers and daemon died with its namespace
+    b = sandbox.start(FIXTURE, slot=SLOT)
+    try:
+        assert b.warm
+        seen = run(b, LOOK_FOR_TRACES)
+    finally:
+        b.close()
+    assert seen["found"] == []
+    assert not any("sleep" in c for c in seen["cmdlines"]), seen["cmdlines"]
+    assert seen["socket"] is False and seen["shm"] == -1 and seen["env"] is None
+    assert seen["modules"] == [False, False, False]
+
+
+def test_the_fork_server_is_out_of_a_students_reach(sandbox):
+    w = sandbox.start(FIXTURE, slot=SLOT)
+    try:
+        assert w.warm
+        got = run(w, LOOK_AT_THE_FORK_SERVER)
+        again = run(w, "import os, json\nprint(json.dumps({'pid': os.getpid()}))\n")
+    finally:
+        w.close()
+    assert got["pids"] == [1, 2]  # its own namespace: the init and the worker, nothing of the server
+    assert got["uid"] == UID and got["cap_eff"] == "0000000000000000" and got["cap_bnd"] == "0000000000000000"
+    assert got["no_new_privs"] == "1"
+    assert not [t for t in got["fds"].values() if t.startswith("socket:")], got["fds"]  # no control socket
+    assert got["inbox"] == []  # the server's inbox is covered
+    assert again == {"pid": 2}  # the init ignored the kill; the worker still runs
+
+
+def test_a_warm_worker_has_the_preload_and_a_fresh_random_state(sandbox):
+    code = ("import sys, json, random, numpy\n"
+            "print(json.dumps({'pre': 'fractions' in sys.modules, 'r': random.random(), "
+            "'n': float(numpy.random.rand())}))\n")
+    draws = []
+    for _ in range(2):
+        w = sandbox.start(FIXTURE, slot=SLOT)
+        try:
+            assert w.warm
+            draws.append(run(w, code))
+        finally:
+            w.close()
+    assert draws[0]["pre"] and draws[1]["pre"]  # imported by the server, before the fork
+    assert draws[0]["r"] != draws[1]["r"] and draws[0]["n"] != draws[1]["n"]  # reseeded, as a new process
+
+
+def test_a_stuck_fork_server_means_a_cold_worker():
+    sb = warm_sandbox(course_root=str(course_root()), startup_timeout=3.0)
+    assert sb.zygote.wait_ready(60)
+    # bwrap, its init and the fork server (a session of its own inside the sandbox)
+    server = [psutil.Process(sb.zygote.proc.pid), *psutil.Process(sb.zygote.proc.pid).children(recursive=True)]
+    assert len(server) >= 2
+    for proc in server:
+        proc.send_signal(signal.SIGSTOP)
+    try:
+        w = sb.start(FIXTURE, slot=SLOT)  # the warm start times out; a cold one takes over
+        try:
+            assert not w.warm and w.request({"op": "ping"}, timeout=10)["ok"]
+        finally:
+            w.close()
+    finally:
+        for proc in server:
+            proc.send_signal(signal.SIGCONT)
+    sb.zygote.close()
+    w = sb.start(FIXTURE, slot=SLOT)  # a fork server that is gone: cold at once
+    try:
+        assert not w.warm and w.request({"op": "ping"}, timeout=10)["ok"]
+    finally:
+        w.close()
+
+
+def test_a_submission_too_large_for_the_tmpfs_fails_to_start(tmp_path):
+    import shutil
+
+    big = tmp_path / "big"
+    shutil.copytree(FIXTURE, big)
+    (big / "cs231n" / "blob.bin").write_bytes(os.urandom(3 << 20))
+    sb = warm_sandbox(course_root=str(course_root()), submission_tmpfs_mb=2)
+    with pytest.raises(WorkerStartError, match="does not fit"):
+        sb.start(big, slot=SLOT)
+    sb.zygote.close()
+
+
+def test_each_job_server_forks_the_jobs_workers_from_its_fork_server(tmp_path):
+    """grade-all: the fork server a job server starts from its first job serves exactly the
+    sandbox that job's grading makes (same course settings, same hidden datasets)."""
+    from autograder.config import course_config
+    from autograder.course import load_assignment
+    from autograder.grade_all import job_server
+    from autograder.grade_all.job import job_config
+    from autograder.grade_all.records import GradeJob, JobOptions
+    from autograder.runner import make_sandbox
+    from autograder.sandbox import warm
+
+    root = course_root()
+    job = GradeJob(course_root=str(root), assignment="assignment2", student="s1", submission_hash="x",
+                   snapshot=str(tmp_path / "gradebook.db"),
+                   options=JobOptions(execute_notebooks=False, parts=None, resume=False, job_timeout=0,
+                                      slot_base=100, max_slots=2))
+    job_file = tmp_path / "job.json"
+    job_file.write_text(job.to_json())
+    job_server.start_warm_workers(str(job_file))
+    try:
+        zygote = warm.installed()
+        assert zygote is not None
+        spec = load_assignment("assignment2", root)
+        graders = make_sandbox(job_config(job, "sqlite://", SLOT, tmp_path), root, spec.hidden_site_paths)
+        assert zygote.serves(graders, graders.launch_plan("hidden_suite", SLOT))
+        plain = make_sandbox(course_config(root), root, ())  # without the hidden datasets: another view
+        assert not zygote.serves(plain, plain.launch_plan("hidden_suite", SLOT))
+    finally:
+        job_server.stop_warm_workers()
+    assert warm.installed() is None
