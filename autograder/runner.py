@@ -49,6 +49,26 @@ def _proxy_factory(package_root: Path, package: str, sandbox, slot: int, budget,
                                                  budget=budget, sync_mutable_args=True, preload=preload)
 
 
+def start_warm_workers(assignment: str, root: Path | None = None, sandbox_config=None):
+    """Start a warm fork server (:mod:`autograder.sandbox.warm`) for gradings of ``assignment``
+    in this process and the processes forked from it, with the assignment's ``preload``
+    imported, and install it; returns it (``close()`` stops it), or None where warm workers
+    cannot be had (not root, no bubblewrap, ``Sandbox.warm_workers`` off).  Worth it for a
+    process that grades many submissions (grade-all's job servers, a batch of mutants);
+    ``sandbox_config`` must be the one the gradings get, or their workers start cold."""
+    from autograder.sandbox import warm
+
+    root = Path(root) if root else course_root()
+    spec = load_assignment(assignment, root)
+    zygote = warm.Zygote.start(make_sandbox(sandbox_config, root, spec.hidden_site_paths), tuple(spec.preload))
+    warm.install(zygote)
+    if zygote is not None:
+        import atexit
+
+        atexit.register(zygote.close)  # its inbox folder; the server itself dies with us anyway
+    return zygote
+
+
 def import_preload(names: Iterable[str]) -> None:
     """Import an assignment's ``preload`` here, on the trusted side (a whole grading, while its
     prestarted worker imports its own; grade-all's job servers, before they fork), then

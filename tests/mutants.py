@@ -616,8 +616,9 @@ def apply_mutant(reference_pkg: Path, dest_root: Path, mutant: Mutant | None) ->
 _GRADE_SCRIPT = r"""
 import json, sys
 from pathlib import Path
-from autograder.runner import grade_submission
+from autograder.runner import grade_submission, start_warm_workers
 slot, jobs = int(sys.argv[1]), json.loads(sys.argv[2])
+start_warm_workers("assignment2")  # many gradings here: workers forked with torch imported (root)
 for key, sub, mods, parts in jobs:
     res = grade_submission(Path(sub), "assignment2", modules=mods, parts=parts, slot=slot)
     out = {"key": key, "errors": res.errors, "time": res.execution_time, "parts": {}, "tests": {},

@@ -249,8 +249,9 @@ assert len({m.name for m in MUTANTS}) == len(MUTANTS), "mutant names must be uni
 _GRADE_SCRIPT = r"""
 import json, sys
 from pathlib import Path
-from autograder.runner import grade_submission
+from autograder.runner import grade_submission, start_warm_workers
 assignment, slot, jobs = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+start_warm_workers(assignment)  # many gradings here: workers forked warm (as root)
 for key, sub, mods in jobs:
     res = grade_submission(Path(sub), assignment, modules=mods, slot=slot)
     out = {"key": key, "errors": res.errors, "time": res.execution_time, "parts": {}, "tests": {}}

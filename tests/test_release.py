@@ -318,7 +318,7 @@ def _run_released(name: str, folder: Path, package: Path | None) -> "nbformat.No
     """Execute release/assignment2/<name>.ipynb in a copy of the release (its own
     cs231n/, or ``package`` dropped in instead) with a real kernel, allow_errors."""
     import nbformat
-    from nbclient import NotebookClient
+    from kernels import notebook_client
 
     shutil.copytree(RELEASED, folder, ignore=shutil.ignore_patterns("__pycache__"))
     if package is not None:
@@ -328,8 +328,8 @@ def _run_released(name: str, folder: Path, package: Path | None) -> "nbformat.No
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                MPLBACKEND="module://matplotlib_inline.backend_inline")
     nb = nbformat.read(str(folder / f"{name}.ipynb"), as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(folder)}}).execute(env=env)
+    notebook_client(nb, timeout=600, allow_errors=True,
+                    resources={"metadata": {"path": str(folder)}}).execute(env=env)
     return nb
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
+from kernels import notebook_client
 from nbgrader.nbgraderformat import MetadataValidator
 
 from autograder.paths import course_root, solutions_dir, source_dir
@@ -106,9 +106,8 @@ def _kernel_env():
 
 
 def _execute(nb, cwd, allow_errors=False, timeout=600):
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            allow_errors=allow_errors,
-                            resources={"metadata": {"path": str(cwd)}})
+    client = notebook_client(nb, timeout=timeout, allow_errors=allow_errors,
+                             resources={"metadata": {"path": str(cwd)}})
     client.execute(env=_kernel_env())
     return nb
 

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from kernels import notebook_client
 from nbgrader.nbgraderformat import MetadataValidator
 
 from autograder.paths import course_root, grading_tests_dir, release_dir, solutions_dir, source_dir
@@ -144,9 +144,8 @@ def _env(pythonpath=None):
 
 
 def _execute(nb, cwd, env, allow_errors=False, timeout=300):
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            allow_errors=allow_errors,
-                            resources={"metadata": {"path": str(cwd)}})
+    client = notebook_client(nb, timeout=timeout, allow_errors=allow_errors,
+                             resources={"metadata": {"path": str(cwd)}})
     client.execute(env=env)
     return nb
 

@@ -121,17 +121,12 @@ def start_warm_workers(job_file: str) -> None:
     the workers start cold (as ``autograder grade``'s do)."""
     try:
         from autograder.config import course_config
-        from autograder.course import load_assignment
-        from autograder.runner import make_sandbox
-        from autograder.sandbox import warm
+        from autograder.runner import start_warm_workers as start
 
         from .records import GradeJob
 
         job = GradeJob.from_json(Path(job_file).read_text())
-        root = Path(job.course_root)
-        spec = load_assignment(job.assignment, root)
-        sandbox = make_sandbox(course_config(root), root, spec.hidden_site_paths)
-        warm.install(warm.Zygote.start(sandbox, tuple(spec.preload)))
+        start(job.assignment, Path(job.course_root), course_config(job.course_root))
     except Exception:  # noqa: BLE001 -- cold workers still grade; say why in the server's log
         traceback.print_exc()
 
