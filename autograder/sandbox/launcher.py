@@ -717,7 +717,9 @@ class WorkerProcess:
             # belongs to this worker (a slot is one grading's), including escaped daemons
             kill_processes_of(self.plan.uid)
         try:
-            p.wait(timeout=10)
+            # a warm worker's status comes from its watcher, which may never have been forked (a
+            # fork server that stopped answering); the cgroups above already killed what was
+            p.wait(timeout=2 if self.warm else 10)
         except subprocess.TimeoutExpired:  # pragma: no cover
             pass
 
