@@ -183,6 +183,25 @@ def test_a_warm_worker_has_the_preload_and_a_fresh_random_state(sandbox):
     assert draws[0]["r"] != draws[1]["r"] and draws[0]["n"] != draws[1]["n"]  # reseeded, as a new process
 
 
+def test_a_warm_worker_has_loopback_only_like_a_cold_one(sandbox):
+    code = ("import json, socket, subprocess\n"
+            "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+            "socket.create_connection(s.getsockname(), timeout=2).close()\n"
+            "try:\n"
+            "    socket.create_connection(('1.1.1.1', 53), timeout=2); out = 'reached'\n"
+            "except OSError as exc:\n"
+            "    out = type(exc).__name__\n"
+            "links = [line.split(':')[0].strip() for line in open('/proc/net/dev').read().splitlines()[2:]]\n"
+            "print(json.dumps({'outside': out, 'links': links}))\n")
+    w = sandbox.start(FIXTURE, slot=SLOT)
+    try:
+        assert w.warm
+        got = run(w, code)
+    finally:
+        w.close()
+    assert got["outside"] != "reached" and got["links"] == ["lo"]  # 127.0.0.1 works (above), nothing else
+
+
 def test_a_stuck_fork_server_means_a_cold_worker():
     sb = warm_sandbox(course_root=str(course_root()), startup_timeout=3.0)
     assert sb.zygote.wait_ready(60)

@@ -14,7 +14,7 @@ of one student is visible to the next, while the ~3 s of importing torch is paid
 once per fork server instead of once per worker:
 
 * the child joins the worker's cgroups, then ``unshare``s new mount, pid, ipc,
-  uts and network namespaces;
+  uts and network namespaces (loopback up, nothing else, as bubblewrap does);
 * mounts a new size-limited tmpfs at ``/submission`` (owned by the worker uid),
   copies the submission in from the read-only inbox, covers the inbox with an
   empty mount, and mounts new tmpfs ``/tmp`` and ``/dev/shm``;
@@ -34,6 +34,7 @@ library in the lock file wraps ``mount``/``prctl``.  The grader's side is
 ``autograder.sandbox.warm``.
 """
 import ctypes
+import fcntl
 import gc
 import importlib.util
 import json
@@ -43,6 +44,7 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -55,6 +57,7 @@ CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 0x4000, 1 << 18
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
@@ -111,6 +114,7 @@ def build_sandbox(req, cgroup_fds):
         os.write(fd, b"0")
         os.close(fd)
     _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET), "unshare")
+    loopback_up()
     mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing mounted here reaches the fork server
     uid, gid = req["uid"], req["gid"]
     tmpfs(SUBMISSION, req["submission_bytes"], "0755", uid, gid)
@@ -126,6 +130,15 @@ def build_sandbox(req, cgroup_fds):
 
 class SeedFailed(Exception):
     pass
+
+
+def loopback_up():
+    """Bring up ``lo`` in the new network namespace (as bubblewrap does for a cold worker):
+    the worker has 127.0.0.1 and no other network."""
+    ifreq = struct.Struct("16sH14x")  # struct ifreq: the name, then ifr_flags
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        flags = ifreq.unpack(fcntl.ioctl(s, SIOCGIFFLAGS, ifreq.pack(b"lo", 0)))[1]
+        fcntl.ioctl(s, SIOCSIFFLAGS, ifreq.pack(b"lo", flags | IFF_UP))
 
 
 def drop_privileges(uid, gid):
