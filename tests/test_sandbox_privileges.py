@@ -161,9 +161,11 @@ def test_protections_name_every_guard():
     assert "datasets_hidden" not in Sandbox().protections("notebook")
 
 
-def test_a_grader_python_under_tmp_stays_visible_in_bwrap(tmp_path):
+@pytest.mark.parametrize("mode", ["bwrap", "warm"])
+def test_a_grader_python_under_tmp_stays_visible_in_bwrap(tmp_path, mode):
     """A CI checkout may put the grader's virtualenv under /tmp; the sandbox's own /tmp
-    tmpfs must not hide it (bwrap mounts in order: the tmpfs goes first)."""
+    tmpfs must not hide it (bwrap mounts in order: the tmpfs goes first; a warm worker's
+    fresh /tmp binds it again), including modules first imported after the worker started."""
     import subprocess
     import sys
     import sysconfig
@@ -174,8 +176,11 @@ def test_a_grader_python_under_tmp_stays_visible_in_bwrap(tmp_path):
     ver = f"python{sys.version_info.major}.{sys.version_info.minor}"
     (venv / "lib" / ver / "site-packages" / "this-project.pth").write_text(
         sysconfig.get_paths()["purelib"] + "\n")
+    (venv / "lib" / ver / "site-packages" / "under_tmp_probe.py").write_text("VALUE = 42\n")
     assert str(venv).startswith("/tmp/")
-    p = make_proxy("bwrap", slot=SLOT, python=str(venv / "bin" / "python"),
+    p = make_proxy(mode, slot=SLOT, python=str(venv / "bin" / "python"),
                    extra_readonly_paths=[str(venv)])
     with p:
         assert p.ping()["python"].startswith(f"{sys.version_info.major}.{sys.version_info.minor}")
+        assert p.worker.warm == (mode == "warm")
+        assert p.get("under_tmp_probe.VALUE") == 42

@@ -17,7 +17,8 @@ once per fork server instead of once per worker:
   uts and network namespaces (loopback up, nothing else, as bubblewrap does);
 * mounts a new size-limited tmpfs at ``/submission`` (owned by the worker uid),
   copies the submission in from the read-only inbox, covers the inbox with an
-  empty mount, and mounts new tmpfs ``/tmp`` and ``/dev/shm``;
+  empty mount, and mounts new tmpfs ``/tmp`` (keeping, read-only, what the view binds
+  below it: a virtualenv under /tmp) and ``/dev/shm``;
 * forks the new pid namespace's init, which mounts a ``/proc`` that shows that
   namespace only, drops to the worker uid (no capabilities, empty bounding
   set, ``no_new_privs``), sets the rlimits and forks the worker itself; the
@@ -39,6 +40,7 @@ import gc
 import importlib.util
 import json
 import os
+import re
 import resource
 import select
 import shutil
@@ -55,7 +57,8 @@ EXIT_SEED_FAILED = 87  # as seed.py: the submission did not fit into /submission
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 0x4000, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 4096
+MS_REC, MS_PRIVATE = 0x4000, 1 << 18
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
@@ -123,13 +126,38 @@ def build_sandbox(req, cgroup_fds):
     except (OSError, shutil.Error) as exc:
         raise SeedFailed(f"the submission does not fit into the sandbox's {SUBMISSION} ({exc})") from None
     tmpfs(INBOX, 4096, "0555", flags=MS_NOSUID | MS_NODEV | MS_RDONLY)  # the inbox, hidden again
-    tmpfs("/tmp", req["tmp_bytes"], "1777")
+    fresh_tmp(req["tmp_bytes"])
     if os.path.isdir("/dev/shm"):
         tmpfs("/dev/shm", req["tmp_bytes"], "1777")
 
 
 class SeedFailed(Exception):
     pass
+
+
+def mount_points():
+    """Where something is mounted in this mount namespace (``/proc/self/mountinfo``, unescaped)."""
+    with open("/proc/self/mountinfo") as fh:
+        return [re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4]) for line in fh]
+
+
+def fresh_tmp(size):
+    """A new, empty tmpfs at /tmp -- the fork server's is one file system shared by all its
+    workers -- that still shows what the sandbox's view binds below /tmp (read-only): the
+    grader's Python or virtualenv may live there (a CI checkout under /tmp)."""
+    below = sorted({p for p in mount_points() if p.startswith("/tmp/")})
+    outermost = [p for p in below if not any(p.startswith(q + "/") for q in below)]
+    kept = [(p, os.open(p, os.O_PATH)) for p in outermost]  # still reachable once /tmp is covered
+    tmpfs("/tmp", size, "1777")
+    for path, fd in kept:
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(path, mode=0o755, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+        mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
 
 
 def loopback_up():
