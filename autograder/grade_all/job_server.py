@@ -16,6 +16,9 @@ Starting Python and importing nbgrader, nbconvert and pytest takes about two
 seconds, as long as a fifth of a grading; so :func:`serve` imports them once
 and then forks (``os.fork()``) one fresh child per job (it is single-threaded and
 never grades itself, so every child starts from the same clean state).
+At its first job it also starts the course's warm fork server
+(:func:`start_warm_workers`, :mod:`autograder.sandbox.warm`): the jobs' sandboxed
+workers are forked from it with torch imported, each into a sandbox of its own.
 
 Protocol: the server reads one request a line on stdin, ``["JOB.json",
 "RESULT.json", "LOG"]``, and answers ``pid <child pid>`` and then ``exit <exit
@@ -132,6 +135,7 @@ def start_warm_workers(job_file: str) -> None:
 
 
 def stop_warm_workers() -> None:
+    """Stop this server's warm fork server, if it has one."""
     from autograder.sandbox import warm
 
     if warm.installed() is not None:
