@@ -694,15 +694,16 @@ def judge_mutant(mutant: Mutant, result: dict) -> list[str]:
 
 
 def grade_mutants(reference_pkg: Path, mutants: list[Mutant], jobs: int = 2,
-                  workdir: Path | None = None, chunk: int = 5) -> dict[str, dict]:
-    """Grade every mutant: ``jobs`` processes at a time, each grading a chunk of
-    mutants one after the other in its own worker slot (uid)."""
+                  workdir: Path | None = None) -> dict[str, dict]:
+    """Grade every mutant: ``jobs`` processes, each grading its share of the mutants one
+    after the other in its own worker slot (uid). One process a share: each pays its
+    start-up (pytest, the reference, a warm fork server importing torch: ~5 s of CPU) once."""
     from concurrent.futures import ThreadPoolExecutor
 
     base = Path(workdir or tempfile.mkdtemp(prefix="mutants-"))
-    # the slowest (torch) mutants first so the pool drains evenly
+    # the slowest (torch) mutants dealt out first, so that the shares take about as long
     ordered = sorted(mutants, key=lambda m: m.file != "torch_models.py")
-    chunks = [ordered[i:i + chunk] for i in range(0, len(ordered), chunk)]
+    chunks = [ordered[i::jobs] for i in range(jobs)]
     import queue
 
     free_slots: queue.Queue = queue.Queue()

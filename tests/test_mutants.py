@@ -3,10 +3,10 @@ the hidden tests that name it, and no other test fails except its listed
 dependents (tests that reach the mutated function through other student code,
 checked against ``mutants.USERS``).
 
-All mutants are graded once, up front, two processes at a time (each grading a
-chunk of mutants in its own sandbox worker slot), with only the hidden modules
-that exercise the mutated file (``mutants.FILE_MODULES``). About 3-4 minutes on
-two cores.
+All mutants are graded once, up front, by two processes (each grading half of
+them in its own sandbox worker slot, its workers forked warm where the machine
+allows), with only the hidden modules that exercise the mutated file
+(``mutants.FILE_MODULES``). About 70 s on two idle cores.
 """
 from __future__ import annotations
 
