@@ -18,21 +18,27 @@ import sys
 EXIT_SEED_FAILED = 87
 
 
+def copy_into(source, dest):
+    """Copy what ``source`` holds into the existing folder ``dest`` (symbolic links as links);
+    entry by entry: DEST itself is the tmpfs root, which the worker uid may not chmod.
+    Also used by zygote.py for a warm worker's /submission."""
+    for entry in os.scandir(source):
+        target = os.path.join(dest, entry.name)
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry.path), target)
+        elif entry.is_dir():
+            shutil.copytree(entry.path, target, symlinks=True)
+        else:
+            shutil.copy2(entry.path, target)
+
+
 def main(argv):
     if len(argv) < 4 or argv[2] != "--":
         sys.stderr.write("usage: seed.py SOURCE DEST -- PROGRAM [ARGS...]\n")
         return 2
     source, dest, program = argv[0], argv[1], argv[3:]
     try:
-        # entry by entry: DEST itself is the tmpfs root, which the worker uid may not chmod
-        for entry in os.scandir(source):
-            target = os.path.join(dest, entry.name)
-            if entry.is_symlink():
-                os.symlink(os.readlink(entry.path), target)
-            elif entry.is_dir():
-                shutil.copytree(entry.path, target, symlinks=True)
-            else:
-                shutil.copy2(entry.path, target)
+        copy_into(source, dest)
     except (OSError, shutil.Error) as exc:
         sys.stderr.write(f"seed: the submission does not fit into the sandbox's {dest} ({exc})\n")
         return EXIT_SEED_FAILED

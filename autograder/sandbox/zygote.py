@@ -52,7 +52,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 INBOX = HERE + "/inbox"  # the grader's copies of submissions, one folder a worker (read-only)
 SUBMISSION = "/submission"
 WORKER_LOG = "/tmp/worker-output.log"
-EXIT_SEED_FAILED = 87  # as seed.py: the submission did not fit into /submission
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
@@ -86,25 +85,23 @@ def tmpfs(target, size, mode, uid=0, gid=0, flags=MS_NOSUID | MS_NODEV):
     mount("tmpfs", target, "tmpfs", flags, f"{size_opt}mode={mode},uid={uid},gid={gid}")
 
 
-def load_worker():
-    """worker.py as a module (not ``__main__``: its fd set-up waits for the fork)."""
-    spec = importlib.util.spec_from_file_location("_autograder_worker", os.path.join(HERE, "worker.py"))
+def load(name, filename):
+    """A script next to this one as a module (worker.py: not ``__main__``, its fd set-up
+    waits for the fork)."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, filename))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
 
+seed = load("_autograder_seed", "seed.py")
+
+
 # ---------------------------------------------------------------------- in the fork
 def copy_submission(source, dest, uid, gid):
-    """Copy ``source`` into the tmpfs ``dest`` (symbolic links as links) and give it to ``uid``."""
-    for entry in os.scandir(source):
-        target = os.path.join(dest, entry.name)
-        if entry.is_symlink():
-            os.symlink(os.readlink(entry.path), target)
-        elif entry.is_dir():
-            shutil.copytree(entry.path, target, symlinks=True)
-        else:
-            shutil.copy2(entry.path, target)
+    """Copy ``source`` into the tmpfs ``dest`` (as seed.py does for a cold worker) and give it
+    to ``uid``."""
+    seed.copy_into(source, dest)
     for top, dirs, files in os.walk(dest):
         for name in dirs + files:
             os.lchown(os.path.join(top, name), uid, gid)
@@ -251,7 +248,7 @@ def watch(req, fds, worker):
             build_sandbox(req, cgroup_fds)
         except SeedFailed as exc:
             os.write(status_w, f"error {exc}\n".encode())
-            os._exit(EXIT_SEED_FAILED)
+            os._exit(seed.EXIT_SEED_FAILED)  # the submission did not fit
         except BaseException as exc:  # noqa: BLE001 - reported to the grader, which falls back
             os.write(status_w, f"error the warm sandbox could not be built: {exc}\n".encode())
             os._exit(1)
@@ -315,7 +312,7 @@ def main(argv):
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    worker = load_worker()
+    worker = load("_autograder_worker", "worker.py")
     worker.preload([n for n in (argv[0] if argv else "").split(",") if n])  # then gc.freeze()s them
     control.send(b"ready")
     return serve(control, worker)
