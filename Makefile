@@ -30,9 +30,7 @@ demo: venv
 	$(VENV)/bin/autograder demo
 
 # Three pytest-xdist workers (the tests wait on sandboxed processes, so a third keeps two cores
-# busy), a test file each at a time (module fixtures are built once), in the order
-# tests/conftest.py gives them (the longest first; xdist would otherwise put the files with
-# the most tests first, leaving long one-test files such as test_demo.py to the end);
+# busy), a test file each at a time (module fixtures are built once);
 # the ten slowest tests are listed at the end.
 TEST_WORKERS ?= 3
 # tests/test_nonroot.py runs the grader as an ordinary user from an environment of the
@@ -44,7 +42,7 @@ test: venv
 	@if [ -z "$$AUTOGRADER_TEST_PY311_VENV" ] && [ -x $(SYSTEM_PY311) ]; then \
 	  $(MAKE) --no-print-directory venv PYTHON=$(SYSTEM_PY311) VENV=$(PY311_VENV); fi
 	AUTOGRADER_TEST_PY311_VENV=$${AUTOGRADER_TEST_PY311_VENV:-$(if $(wildcard $(SYSTEM_PY311)),$(CURDIR)/$(PY311_VENV))} \
-	  $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=10 tests
+	  $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10 tests
 
 bench: venv
 	$(PY) benchmarks/run_all.py
