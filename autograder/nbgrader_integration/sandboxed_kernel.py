@@ -36,7 +36,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Int, List, Unicode, default
 
-from autograder.sandbox.launcher import LaunchPlan, Sandbox, bwrap_command, copy_submission, drop_privileges
+from autograder.sandbox.launcher import (LaunchPlan, Sandbox, bwrap_command, copy_submission, drop_privileges,
+                                         worker_env)
 from autograder.sandbox.limits import CgroupSet, kill_processes_of, make_preexec
 from autograder.sandbox.slots import GRADE_SLOT_BASE, GRADE_SLOT_COUNT, acquire_slot
 
@@ -128,16 +129,6 @@ class SandboxedKernelManager(AsyncKernelManager):
 
         argv = kernel_cmd[kernel_cmd.index("-f"):] if "-f" in kernel_cmd else ["-f", self.connection_file]
         inner = [sb.python, "-B", "-m", self.kernel_module, *argv]
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "LC_ALL": "C.UTF-8",
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "NUMEXPR_NUM_THREADS": "1",
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        }
         if plan.uses_bwrap:
             home = "/tmp"
             # bwrap makes missing parents 0700 root: make the way to the sockets traversable
@@ -152,7 +143,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             home = str(tmp)
             cmd = [*drop_privileges(plan), *inner]
             kw["cwd"] = str(work)
-        env.update(HOME=home, TMPDIR=home, MPLCONFIGDIR=home, IPYTHONDIR=f"{home}/.ipython",
+        env = worker_env(home)
+        del env["MPLBACKEND"]  # a notebook picks its own (inline)
+        env.update(PYDEVD_DISABLE_FILE_VALIDATION="1", IPYTHONDIR=f"{home}/.ipython",
                    JUPYTER_RUNTIME_DIR=f"{home}/.jupyter-runtime")
         kw["env"] = env
 
