@@ -30,8 +30,10 @@ demo: venv
 	$(VENV)/bin/autograder demo
 
 # Three pytest-xdist workers (the tests wait on sandboxed processes, so a third keeps two cores
-# busy), a test file each at a time (module fixtures are built once);
-# the ten slowest tests are listed at the end.
+# busy), a test file each at a time (module fixtures are built once), in the order of
+# tests/conftest.py's SLOW_FIRST (--no-loadscope-reorder: xdist would otherwise sort the files
+# by their number of tests and start the long one-test files last); the ten slowest tests are
+# listed at the end.
 TEST_WORKERS ?= 3
 # tests/test_nonroot.py runs the grader as an ordinary user from an environment of the
 # distribution's own Python: built once here (as .ci/run does) instead of on every run.
@@ -42,7 +44,7 @@ test: venv
 	@if [ -z "$$AUTOGRADER_TEST_PY311_VENV" ] && [ -x $(SYSTEM_PY311) ]; then \
 	  $(MAKE) --no-print-directory venv PYTHON=$(SYSTEM_PY311) VENV=$(PY311_VENV); fi
 	AUTOGRADER_TEST_PY311_VENV=$${AUTOGRADER_TEST_PY311_VENV:-$(if $(wildcard $(SYSTEM_PY311)),$(CURDIR)/$(PY311_VENV))} \
-	  $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10 tests
+	  $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=10 tests
 
 bench: venv
 	$(PY) benchmarks/run_all.py

@@ -33,6 +33,23 @@ def world_dir():
     shutil.rmtree(d, ignore_errors=True)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _own_reference_package():
+    """Put back, after each test file, the ``cs231n`` this process had and its ``sys.path``.
+
+    Grading in-process imports the graded course's reference (``pytest_plugin.import_reference``
+    replaces ``sys.modules["cs231n"]``, e.g. with a scratch course's copy); a later file sharing
+    the xdist worker must still see the repository's own reference.
+    """
+    saved = {n: m for n, m in sys.modules.items() if n == "cs231n" or n.startswith("cs231n.")}
+    path = list(sys.path)
+    yield
+    for n in [n for n in sys.modules if n == "cs231n" or n.startswith("cs231n.")]:
+        del sys.modules[n]
+    sys.modules.update(saved)
+    sys.path[:] = path
+
+
 # Course fixtures hold hidden suites of their own (tests/fixtures/*/grading_tests/): they are
 # graded by the framework inside those courses, never collected as the framework's tests.
 collect_ignore_glob = ["fixtures/*"]
