@@ -33,14 +33,19 @@ def run_local(jobs: list[GradeJob], workers: int, on_result: Callable[[JobResult
     pending = list(jobs)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade-all")
     in_flight: dict = {}
+
+    def start_more() -> None:
+        while pending and len(in_flight) < workers:
+            job = pending.pop(0)
+            in_flight[pool.submit(grade_one, job)] = job
+
     try:
-        while pending or in_flight:
-            while pending and len(in_flight) < workers:
-                job = pending.pop(0)
-                in_flight[pool.submit(grade_one, job)] = job
+        start_more()
+        while in_flight:
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            for fut in done:
-                job = in_flight.pop(fut)
+            finished = [(in_flight.pop(fut), fut) for fut in done]
+            start_more()  # the next gradings start before these results are merged
+            for job, fut in finished:
                 try:
                     res = fut.result()
                 except Exception as e:  # noqa: BLE001 -- grade_one never raises; belt and braces

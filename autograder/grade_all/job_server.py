@@ -14,6 +14,7 @@ with whoever started it (``PR_SET_PDEATHSIG``), so an interrupted
 
 Starting Python and importing nbgrader, nbconvert and pytest takes about two
 seconds, as long as a fifth of a grading; so :func:`serve` imports them once
+(and pays nbgrader's other per-student fixed costs: :mod:`.nbgrader_costs`)
 and then forks (``os.fork()``) one fresh child per job (it is single-threaded and
 never grades itself, so every child starts from the same clean state).
 At its first job it also starts the course's warm fork server
@@ -103,18 +104,29 @@ def _wait_or_orphaned(pid: int, requests: int) -> int | None:
     import select
     import signal
 
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        ready, _, _ = select.select([requests], [], [], 0.25)
-        if ready and not os.read(requests, 1 << 16):  # EOF: nobody is waiting for this job
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            return None
+    # a pidfd becomes readable when the child exits, so the next job is asked for at once;
+    # without one (kernels before 5.3) the exit is looked for four times a second
+    try:
+        exited = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        exited = None
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            ready, _, _ = select.select([requests] + ([exited] if exited is not None else []), [], [],
+                                        None if exited is not None else 0.25)
+            if requests in ready and not os.read(requests, 1 << 16):  # EOF: nobody waits for this job
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return None
+    finally:
+        if exited is not None:
+            os.close(exited)
 
 
 def start_warm_workers(job_file: str) -> None:
@@ -156,6 +168,9 @@ def serve(preload: tuple[str, ...] = ()) -> int:
         importlib.import_module(name)
     from autograder.runner import import_preload  # one of PRELOAD
 
+    from .nbgrader_costs import prepare
+
+    prepare()  # nbgrader's per-student fixed costs, paid here once
     import_preload(preload)  # the course's, then everything imported so far frozen
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # anything else printed here must not reach the answers
