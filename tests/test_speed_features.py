@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 import sys
 
 import pytest
@@ -86,3 +87,23 @@ def test_verbose_prints_the_slowest_parts():
     console = Console(record=True, width=200)
     print_result(_result(), console)
     assert "Slowest parts" not in console.export_text()
+
+
+CONSOLE = ("import atexit, sys; from autograder.cli import console; "
+           "atexit.register(lambda: print('exit handler ran', flush=True)); "
+           "print('buffered line'); sys.argv = ['autograder'] + sys.argv[1:]; console()")
+
+
+@pytest.mark.parametrize("args, code, says", [
+    (["--help"], 0, "Auto-graded course assignments"),
+    (["grade"], 2, "the following arguments are required: submission"),   # argparse's usage error
+    (["grade", "release/assignment2", "--assignment", "no-such-assignment"], 2, "grading could not run"),
+])
+def test_the_command_exits_fast_with_its_code_output_and_exit_handlers(args, code, says):
+    """The ``autograder`` command skips the interpreter's finalization (torch's teardown), but
+    not its exit code, its buffered output or the exit handlers."""
+    out = subprocess.run([sys.executable, "-c", CONSOLE, *args], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == code, out.stderr[-2000:]
+    assert says in out.stdout + out.stderr
+    assert "buffered line" in out.stdout and out.stdout.rstrip().endswith("exit handler ran")
