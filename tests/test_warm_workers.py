@@ -119,6 +119,17 @@ def run(worker, code: str, timeout: float = 60.0) -> dict:
     return json.loads(resp["stdout"].strip().splitlines()[-1])
 
 
+def run_warm(sandbox, *codes: str) -> list[dict]:
+    """Start a worker (it must be warm), run each of ``codes`` in it in turn, close it; what
+    each printed (JSON, its last line)."""
+    w = sandbox.start(FIXTURE, slot=SLOT)
+    try:
+        assert w.warm
+        return [run(w, code) for code in codes]
+    finally:
+        w.close()
+
+
 @pytest.fixture(scope="module")
 def sandbox():
     return warm_sandbox(course_root=str(course_root()))
@@ -139,12 +150,7 @@ def test_nothing_of_one_student_reaches_the_next(sandbox):
         a.close()
     time.sleep(0.2)
     assert processes_of_uid(UID) == []  # A's sleepers and daemon died with its namespace
-    b = sandbox.start(FIXTURE, slot=SLOT)
-    try:
-        assert b.warm
-        seen = run(b, LOOK_FOR_TRACES)
-    finally:
-        b.close()
+    [seen] = run_warm(sandbox, LOOK_FOR_TRACES)
     assert seen["found"] == []
     assert not any("sleep" in c for c in seen["cmdlines"]), seen["cmdlines"]
     assert seen["socket"] is False and seen["shm"] == -1 and seen["env"] is None
@@ -152,13 +158,8 @@ def test_nothing_of_one_student_reaches_the_next(sandbox):
 
 
 def test_the_fork_server_is_out_of_a_students_reach(sandbox):
-    w = sandbox.start(FIXTURE, slot=SLOT)
-    try:
-        assert w.warm
-        got = run(w, LOOK_AT_THE_FORK_SERVER)
-        again = run(w, "import os, json\nprint(json.dumps({'pid': os.getpid()}))\n")
-    finally:
-        w.close()
+    got, again = run_warm(sandbox, LOOK_AT_THE_FORK_SERVER,
+                          "import os, json\nprint(json.dumps({'pid': os.getpid()}))\n")
     assert got["pids"] == [1, 2]  # its own namespace: the init and the worker, nothing of the server
     assert got["uid"] == UID and got["cap_eff"] == "0000000000000000" and got["cap_bnd"] == "0000000000000000"
     assert got["no_new_privs"] == "1"
@@ -171,14 +172,7 @@ def test_a_warm_worker_has_the_preload_and_a_fresh_random_state(sandbox):
     code = ("import sys, json, random, numpy\n"
             "print(json.dumps({'pre': 'fractions' in sys.modules, 'r': random.random(), "
             "'n': float(numpy.random.rand())}))\n")
-    draws = []
-    for _ in range(2):
-        w = sandbox.start(FIXTURE, slot=SLOT)
-        try:
-            assert w.warm
-            draws.append(run(w, code))
-        finally:
-            w.close()
+    draws = run_warm(sandbox, code) + run_warm(sandbox, code)  # two workers, one draw each
     assert draws[0]["pre"] and draws[1]["pre"]  # imported by the server, before the fork
     assert draws[0]["r"] != draws[1]["r"] and draws[0]["n"] != draws[1]["n"]  # reseeded, as a new process
 
@@ -193,12 +187,7 @@ def test_a_warm_worker_has_loopback_only_like_a_cold_one(sandbox):
             "    out = type(exc).__name__\n"
             "links = [line.split(':')[0].strip() for line in open('/proc/net/dev').read().splitlines()[2:]]\n"
             "print(json.dumps({'outside': out, 'links': links}))\n")
-    w = sandbox.start(FIXTURE, slot=SLOT)
-    try:
-        assert w.warm
-        got = run(w, code)
-    finally:
-        w.close()
+    [got] = run_warm(sandbox, code)
     assert got["outside"] != "reached" and got["links"] == ["lo"]  # 127.0.0.1 works (above), nothing else
 
 
