@@ -9,6 +9,7 @@ The framework knows no course. Each assignment describes itself in
     reference_modules = ["mypkg.layers"]  # imported on the trusted side before the suite
     hidden_site_paths = ["sklearn/datasets/data"]  # site-packages folders hidden from workers
     preload = ["torch"]                 # heavy modules imported up front on both sides
+    preload_for = ["test_torch.py"]     # the hidden test files that need them (see below)
 
     [parts.affine_forward]              # one table a graded part (grade_id = notebook cell)
     grades = ["layers.affine_forward"]  # what the part grades (names inside the package)
@@ -97,6 +98,10 @@ class Assignment:
     # sandboxed worker does the same before it reports ready (side by side, not one after the
     # other), and grade-all's job servers once, before they fork the gradings
     preload: tuple[str, ...] = ()
+    # the hidden test files (names in grading_tests/<a>/) that use ``preload``: a whole
+    # ``autograder grade`` on two or more cores runs them in a second grader process, beside
+    # the other files, whose worker then starts without the preload (empty: one process)
+    preload_for: tuple[str, ...] = ()
     parts: tuple[PartSpec, ...] = ()
     demo: DemoSpec = field(default_factory=DemoSpec)
 
@@ -200,9 +205,19 @@ def load_assignment(name: str, root: Path | str | None = None) -> Assignment:
         reference_modules=_strings(head, "reference_modules", f"{path} [assignment]"),
         hidden_site_paths=_strings(head, "hidden_site_paths", f"{path} [assignment]"),
         preload=_strings(head, "preload", f"{path} [assignment]"),
+        preload_for=_test_files(head, path),
         parts=parts,
         demo=_demo(data.get("demo", {}), str(path)),
     )
+
+
+def _test_files(head: dict, path: Path) -> tuple[str, ...]:
+    """``preload_for``: names of hidden test files next to ``path``."""
+    files = _strings(head, "preload_for", f"{path} [assignment]")
+    missing = [f for f in files if "/" in f or not (path.parent / f).is_file()]
+    if missing:
+        raise CourseError(f"{path}: preload_for names {', '.join(missing)}, not a file of {path.parent}")
+    return files
 
 
 def _only_package(name: str, root: Path, path: Path) -> str:

@@ -4,7 +4,9 @@ student code in sandboxed workers, and build the :class:`GradingResult`.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -15,7 +17,7 @@ from autograder.course import CourseError, load_assignment, resolve_assignment
 from autograder.paths import course_root
 from autograder import pytest_plugin
 from autograder.pytest_plugin import GradingPlugin
-from autograder.results import GradingResult, PartResult
+from autograder.results import GradingResult, PartResult, TestOutcome
 from autograder.sandbox.slots import GRADE_SLOT_BASE, GRADE_SLOT_COUNT, NoFreeSlot, acquire_slot
 from autograder.submission import MAX_UNZIPPED_BYTES, PreparedSubmission, SubmissionError, course_given_files
 
@@ -71,7 +73,8 @@ def start_warm_workers(assignment: str, root: Path | None = None, sandbox_config
 
 def import_preload(names: Iterable[str]) -> None:
     """Import an assignment's ``preload`` here, on the trusted side (a whole grading, while its
-    prestarted worker imports its own; grade-all's job servers, before they fork), then
+    prestarted worker imports its own; grade-all's job servers, before they fork), defer
+    ``torch._dynamo`` (:mod:`autograder.sandbox.dynamo_on_demand`), then
     ``gc.freeze()`` what this process holds: torch's million objects stay out of every full
     collection's walk (and, in a job server, their pages stay shared with the forked jobs).
     A module that fails to import is left to the test that needs it."""
@@ -81,6 +84,9 @@ def import_preload(names: Iterable[str]) -> None:
     for name in names:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
+    from autograder.sandbox.dynamo_on_demand import install
+
+    install()  # torch's _dynamo (~1 s) imported when something compiles, not at the first optimizer
     gc.freeze()
 
 
@@ -142,6 +148,74 @@ def build_parts(assignment: str, root: Path, outcomes) -> list[PartResult]:
     return list(parts.values())
 
 
+@dataclass
+class SuiteRun:
+    """What one pytest session over (some of) the hidden suite gave."""
+
+    code: int  # pytest's exit code
+    outcomes: list[TestOutcome] = field(default_factory=list)
+    collection_errors: list[str] = field(default_factory=list)
+    sandbox_errors: list[str] = field(default_factory=list)  # the sandbox could not run the code
+    protections: dict[str, bool] = field(default_factory=dict)
+
+
+def _pytest_args(targets: list[str], tests_dir: Path, quiet: bool) -> list[str]:
+    args = targets + [
+        "-p", "no:cacheprovider",  # never write .pytest_cache into grading_tests/
+        "-p", "no:randomly",
+        "-p", "no:warnings",       # students see our messages, not pytest's warning summary
+        # plugins a hidden suite has no use for, each a cost on every test (logging's
+        # handlers: ~1 ms a test) or at the end (unraisableexception's gc: 0.4 s)
+        "-p", "no:logging", "-p", "no:unraisableexception", "-p", "no:threadexception",
+        "-p", "no:pastebin", "-p", "no:junitxml", "-p", "no:doctest", "-p", "no:stepwise",
+        "--assert=plain",          # failure text is our message, not introspected source
+        "--import-mode=importlib",
+        "--rootdir", str(tests_dir),
+        "-c", str(tests_dir / "pytest.ini") if (tests_dir / "pytest.ini").exists() else "/dev/null",
+        "-q" if quiet else "-v",
+        "--no-header", "-rN", "--tb=no",
+    ]
+    if quiet:
+        args.append("-qq")
+    return args
+
+
+def _run_suite(spec, package_root: Path, sandbox, slot: int, budget, selected: set[str] | None,
+               targets: list[str], preload: tuple[str, ...], quiet: bool) -> SuiteRun:
+    """One pytest session over ``targets`` (hidden test files or the whole folder), its student
+    code in one sandboxed worker of ``slot``; ``preload`` imported on both sides up front."""
+    plugin = GradingPlugin(_proxy_factory(package_root, spec.package, sandbox, slot, budget, preload),
+                           spec, selected, budget=budget, package_dir=Path(package_root) / spec.package)
+    plugin.prestart_proxy()
+    if preload:
+        import_preload(preload)
+    try:
+        with _hidden_module_names(spec.grading_tests_dir):
+            code = pytest.main(_pytest_args(targets, spec.grading_tests_dir, quiet),
+                               plugins=[plugin, pytest_plugin])
+    finally:
+        plugin.close_proxies()
+    return SuiteRun(code=int(code), outcomes=plugin.outcomes, collection_errors=plugin.collection_errors,
+                    sandbox_errors=plugin.sandbox_errors, protections=plugin.protections)
+
+
+def _second_stream(spec, parallel: bool) -> tuple[str, ...]:
+    """The hidden files a whole grading runs in a forked second grader process: the
+    assignment's ``preload_for``, when asked for (``parallel``), on two or more cores, and
+    when other files remain for this process -- and only from a process that has not imported
+    the preload yet: a fork of a process whose torch already ran OpenMP threads hangs in its
+    first parallel region (libgomp's pool does not survive a fork), so a process that graded
+    before (the calibration's grading of the reference, say) grades in one process."""
+    import sys
+
+    if not parallel or not spec.preload_for or len(os.sched_getaffinity(0)) < 2:
+        return ()
+    if any(name.partition(".")[0] in sys.modules for name in spec.preload):
+        return ()
+    others = [p for p in spec.grading_tests_dir.glob("test_*.py") if p.name not in spec.preload_for]
+    return tuple(spec.preload_for) if others else ()
+
+
 def grade_submission(
     submission: Path,
     assignment: str | None = None,
@@ -153,6 +227,7 @@ def grade_submission(
     slot: int | None = None,
     quiet: bool = True,
     record_call_times: dict | None = None,
+    parallel: bool = False,
 ) -> GradingResult:
     """Grade ``submission`` (a folder holding the assignment's package or a zip of one).
 
@@ -167,6 +242,11 @@ def grade_submission(
     copy with the course's given files put over the student's
     (:class:`PreparedSubmission`). Raises :class:`GradingError` only when grading
     itself cannot run; everything the student did wrong is a score.
+
+    ``parallel`` (``autograder grade``): a whole grading on two or more cores runs the
+    assignment's ``preload_for`` files in a forked second grader process (its own slot, one
+    more, and worker), beside the other files, whose worker then starts without the preload.
+    grade-all leaves it off: it already grades two students at once.
 
     Each call into student code gets a limit derived from the reference's own time for it
     (:mod:`autograder.calibration`); ``record_call_times`` (a dict) instead records those
@@ -194,56 +274,66 @@ def grade_submission(
         limits = call_limits(spec, sandbox, sandbox_config)
     else:
         limits = {}
+    whole = parts is None and not modules
+    forked_files = _second_stream(spec, parallel) if whole and record_call_times is None else ()
     slot_cm = acquire_slot(GRADE_SLOT_BASE, GRADE_SLOT_COUNT) if slot is None else contextlib.nullcontext(slot)
+    # the forked stream's worker needs a slot of its own (one more uid)
+    slot2_cm = acquire_slot(GRADE_SLOT_BASE, GRADE_SLOT_COUNT) if forked_files else contextlib.nullcontext()
     try:
-        with slot_cm as slot, PreparedSubmission(Path(submission), given=given, max_bytes=max_bytes,
-                                                 package=spec.package) as package_root:
+        with slot_cm as slot, slot2_cm as slot2, \
+                PreparedSubmission(Path(submission), given=given, max_bytes=max_bytes,
+                                   package=spec.package) as package_root:
             from autograder.sandbox import TimeBudget
 
-            budget = TimeBudget(sandbox.submission_timeout, sandbox.test_timeout, limits)
-            budget.record = record_call_times
+            def budget():
+                b = TimeBudget(sandbox.submission_timeout, sandbox.test_timeout, limits)
+                b.record = record_call_times
+                return b
+
             # a whole grading imports the assignment's heavy modules on both sides up front, side
             # by side; one restricted to some parts or files leaves them to the tests that need them
-            preload = spec.preload if parts is None and not modules else ()
-            plugin = GradingPlugin(_proxy_factory(package_root, spec.package, sandbox, slot, budget, preload),
-                                   spec, selected, budget=budget, package_dir=Path(package_root) / spec.package)
-            plugin.prestart_proxy()
-            if preload:
-                import_preload(preload)
-            targets = [str(tests_dir / m) for m in modules] if modules else [str(tests_dir)]
-            args = targets + [
-                "-p", "no:cacheprovider",  # never write .pytest_cache into grading_tests/
-                "-p", "no:randomly",
-                "-p", "no:warnings",       # students see our messages, not pytest's warning summary
-                # plugins a hidden suite has no use for, each a cost on every test (logging's
-                # handlers: ~1 ms a test) or at the end (unraisableexception's gc: 0.4 s)
-                "-p", "no:logging", "-p", "no:unraisableexception", "-p", "no:threadexception",
-                "-p", "no:pastebin", "-p", "no:junitxml", "-p", "no:doctest", "-p", "no:stepwise",
-                "--assert=plain",          # failure text is our message, not introspected source
-                "--import-mode=importlib",
-                "--rootdir", str(tests_dir),
-                "-c", str(tests_dir / "pytest.ini") if (tests_dir / "pytest.ini").exists() else "/dev/null",
-                "-q" if quiet else "-v",
-                "--no-header", "-rN", "--tb=no",
-            ]
-            if quiet:
-                args.append("-qq")
-            try:
-                with _hidden_module_names(tests_dir):
-                    code = pytest.main(args, plugins=[plugin, pytest_plugin])
-            finally:
-                plugin.close_proxies()
-            if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+            preload = spec.preload if whole else ()
+            if forked_files:
+                from autograder.forked_run import ForkedRun, ForkedRunError
+
+                forked = ForkedRun(lambda: _run_suite(
+                    spec, package_root, sandbox, slot2, budget(), selected,
+                    [str(tests_dir / m) for m in forked_files], preload, quiet))
+                mine = sorted(str(p) for p in tests_dir.glob("test_*.py") if p.name not in forked_files)
+                try:
+                    runs = [_run_suite(spec, package_root, sandbox, slot, budget(), selected, mine, (),
+                                       quiet)]
+                except BaseException:
+                    forked.cancel()
+                    raise
+                try:
+                    runs.append(forked.result(sandbox.submission_timeout + 600))
+                except ForkedRunError as e:
+                    raise GradingError(str(e)) from None
+                finally:
+                    if forked.output.strip():
+                        print(forked.output, end="", flush=True)
+            else:
+                targets = [str(tests_dir / m) for m in modules] if modules else [str(tests_dir)]
+                runs = [_run_suite(spec, package_root, sandbox, slot, budget(), selected, targets,
+                                   preload, quiet)]
+            codes = {r.code for r in runs}
+            collection_errors = [e for r in runs for e in r.collection_errors]
+            sandbox_errors = [e for r in runs for e in r.sandbox_errors]
+            if codes & {pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR}:
+                code = max(codes & {pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR})
                 raise GradingError(f"pytest could not run the hidden suite (exit {int(code)})")
-            if code == pytest.ExitCode.NO_TESTS_COLLECTED and not plugin.collection_errors:
+            if codes == {pytest.ExitCode.NO_TESTS_COLLECTED} and not collection_errors:
                 raise GradingError("the hidden suite collected no tests")
-            if plugin.collection_errors:
-                raise GradingError("; ".join(plugin.collection_errors))
-            if plugin.sandbox_errors:  # no score from a sandbox that never ran the student's code
-                raise GradingError("the sandbox could not run student code: " + plugin.sandbox_errors[0])
-            result.protections = plugin.protections or _protections(sandbox)
+            if collection_errors:
+                raise GradingError("; ".join(collection_errors))
+            if sandbox_errors:  # no score from a sandbox that never ran the student's code
+                raise GradingError("the sandbox could not run student code: " + sandbox_errors[0])
+            result.protections = next((r.protections for r in runs if r.protections), None) \
+                or _protections(sandbox)
             result.sandbox_notes = _notes(sandbox)
-            result.parts = build_parts(assignment, root, plugin.outcomes)
+            outcomes = [o for r in runs for o in r.outcomes]
+            result.parts = build_parts(assignment, root, outcomes)
     except NoFreeSlot as e:
         raise GradingError(str(e)) from None
     except SubmissionError as e:

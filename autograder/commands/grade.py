@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = grade_submission(Path(args.submission), args.assignment,
                                   sandbox_config=sandbox_config_from_args(args),
-                                  parts=args.part or None)
+                                  parts=args.part or None, parallel=not args.serial)
     except GradingError as e:
         print(f"autograder: grading could not run: {e}", file=sys.stderr)
         return 2
@@ -81,6 +81,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--assignment", default=None,
                    help="the assignment (default: the one the path names, or the course's only one)")
     p.add_argument("--part", action="append", metavar="GRADE_ID", help="grade only this part (repeatable)")
+    p.add_argument("--serial", action="store_true",
+                   help="grade in one process (by default, on two or more cores, the hidden files "
+                        "the assignment's preload_for names run in a second grader process)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also print the five slowest parts, each with its slowest test")
     add_report_flags(p)

@@ -61,7 +61,7 @@ from .limits import CgroupSet, Limits, count_processes_of, kill_processes_of, ma
 from .permissions import may, readable_paths, writable_paths
 
 HERE = Path(__file__).resolve().parent
-WORKER_FILES = ("worker.py", "protocol.py", "seed.py", "zygote.py")
+WORKER_FILES = ("worker.py", "protocol.py", "seed.py", "zygote.py", "dynamo_on_demand.py")
 SANDBOX_WORKER_DIR = "/opt/autograder-worker"
 SANDBOX_SOURCE = SANDBOX_WORKER_DIR + "/submission"  # the read-only copy seed.py copies from
 SANDBOX_SUBMISSION = "/submission"

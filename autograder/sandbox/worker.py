@@ -52,15 +52,16 @@ import traceback  # noqa: E402
 import numpy as np  # noqa: E402,F401  (warm import: students need it anyway)
 
 
-def _load_protocol():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "protocol.py")
-    spec = importlib.util.spec_from_file_location("_autograder_sandbox_protocol", path)
+def _load_sibling(name, filename):
+    """A script next to this one (the sandbox has no ``autograder`` package) as a module."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), filename)
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
 
-protocol = _load_protocol()
+protocol = _load_sibling("_autograder_sandbox_protocol", "protocol.py")
 
 TAIL_BYTES = 4096
 EXIT_CHANNEL_BROKEN = 86  # the launcher words this status as "communication channel broken"
@@ -416,7 +417,8 @@ class Worker:
 
 
 def preload(names):
-    """Import ``names`` (site-packages only: the submission is not on sys.path yet), then
+    """Import ``names`` (site-packages only: the submission is not on sys.path yet), defer
+    ``torch._dynamo`` to its first real use if torch is among them (dynamo_on_demand.py), then
     move what they made out of the garbage collector's sight (``gc.freeze``): torch's million
     objects would otherwise be walked by every full collection the student's code triggers."""
     import gc
@@ -425,6 +427,11 @@ def preload(names):
         try:
             importlib.import_module(name)
         except BaseException:  # noqa: BLE001 - reported by the test that needs it
+            pass
+    if "torch" in sys.modules:
+        try:
+            _load_sibling("_autograder_dynamo_on_demand", "dynamo_on_demand.py").install()
+        except BaseException:  # noqa: BLE001 - torch then imports its _dynamo when it wants
             pass
     gc.freeze()
 
