@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,21 +200,21 @@ def _run_suite(spec, package_root: Path, sandbox, slot: int, budget, selected: s
                     sandbox_errors=plugin.sandbox_errors, protections=plugin.protections)
 
 
-def _second_stream(spec, parallel: bool) -> tuple[str, ...]:
-    """The hidden files a whole grading runs in a forked second grader process: the
-    assignment's ``preload_for``, when asked for (``parallel``), on two or more cores, and
-    when other files remain for this process -- and only from a process that has not imported
-    the preload yet: a fork of a process whose torch already ran OpenMP threads hangs in its
-    first parallel region (libgomp's pool does not survive a fork), so a process that graded
-    before (the calibration's grading of the reference, say) grades in one process."""
-    import sys
-
+def _split_suite(spec, parallel: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the hidden files this process runs, those a forked second grader process runs) of a
+    whole grading, or ``((), ())`` for one process. Split: the assignment's ``preload_for``,
+    when asked for (``parallel``), on two or more cores, and when other files remain for this
+    process -- and only from a process that has not imported the preload yet: a fork of a
+    process whose torch already ran OpenMP threads hangs in its first parallel region
+    (libgomp's pool does not survive a fork), so a process that graded before (the
+    calibration's grading of the reference, say) grades in one process."""
     if not parallel or not spec.preload_for or len(os.sched_getaffinity(0)) < 2:
-        return ()
+        return (), ()
     if any(name.partition(".")[0] in sys.modules for name in spec.preload):
-        return ()
-    others = [p for p in spec.grading_tests_dir.glob("test_*.py") if p.name not in spec.preload_for]
-    return tuple(spec.preload_for) if others else ()
+        return (), ()
+    mine = tuple(sorted(p.name for p in spec.grading_tests_dir.glob("test_*.py")
+                        if p.name not in spec.preload_for))
+    return (mine, tuple(spec.preload_for)) if mine else ((), ())
 
 
 def grade_submission(
@@ -275,7 +276,7 @@ def grade_submission(
     else:
         limits = {}
     whole = parts is None and not modules
-    forked_files = _second_stream(spec, parallel) if whole and record_call_times is None else ()
+    mine, forked_files = _split_suite(spec, parallel) if whole and record_call_times is None else ((), ())
     slot_cm = acquire_slot(GRADE_SLOT_BASE, GRADE_SLOT_COUNT) if slot is None else contextlib.nullcontext(slot)
     # the forked stream's worker needs a slot of its own (one more uid)
     slot2_cm = acquire_slot(GRADE_SLOT_BASE, GRADE_SLOT_COUNT) if forked_files else contextlib.nullcontext()
@@ -299,10 +300,9 @@ def grade_submission(
                 forked = ForkedRun(lambda: _run_suite(
                     spec, package_root, sandbox, slot2, budget(), selected,
                     [str(tests_dir / m) for m in forked_files], preload, quiet))
-                mine = sorted(str(p) for p in tests_dir.glob("test_*.py") if p.name not in forked_files)
                 try:
-                    runs = [_run_suite(spec, package_root, sandbox, slot, budget(), selected, mine, (),
-                                       quiet)]
+                    runs = [_run_suite(spec, package_root, sandbox, slot, budget(), selected,
+                                       [str(tests_dir / m) for m in mine], (), quiet)]
                 except BaseException:
                     forked.cancel()
                     raise

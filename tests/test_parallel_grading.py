@@ -36,6 +36,15 @@ def counting(self, fn):
     forks.append(1)
     init(self, fn)
 fr.ForkedRun.__init__ = counting
+# calibrate first, in a child: a first grading on a cold cache grades the reference in-process
+# (torch imported), after which this process may not fork (see runner._split_suite)
+from autograder.course import load_assignment
+from autograder.calibration import call_limits
+from autograder.runner import make_sandbox
+spec = load_assignment("assignment2")
+calibrate = fr.ForkedRun(lambda: bool(call_limits(spec, make_sandbox(None, spec.root, spec.hidden_site_paths))))
+calibrate.result(900)
+forks.clear()
 out = {}
 for mode, parallel in (("parallel", True), ("serial", False)):
     res = grade_submission(Path(sys.argv[1]), "assignment2", parallel=parallel)
@@ -86,13 +95,15 @@ def test_no_second_process_after_the_preload_ran_here(monkeypatch):
     spec = load_assignment("assignment2", ROOT)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     monkeypatch.delitem(sys.modules, "torch", raising=False)
-    assert runner._second_stream(spec, True) == ("test_torch_models.py",)
-    assert runner._second_stream(spec, False) == ()
+    mine, forked = runner._split_suite(spec, True)
+    assert forked == ("test_torch_models.py",)
+    assert "test_layers.py" in mine and "test_torch_models.py" not in mine
+    assert runner._split_suite(spec, False) == ((), ())
     monkeypatch.setitem(sys.modules, "torch", object())
-    assert runner._second_stream(spec, True) == ()
+    assert runner._split_suite(spec, True) == ((), ())
     monkeypatch.delitem(sys.modules, "torch")
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
-    assert runner._second_stream(spec, True) == ()
+    assert runner._split_suite(spec, True) == ((), ())
 
 
 def test_preload_for_names_hidden_files(tmp_path):
