@@ -89,6 +89,12 @@ class OnDemand(types.ModuleType):
         return _Disabled(fn, args, kwargs)
 
     def __getattr__(self, name):
+        # Other dunders are looked up on every module by tools that walk sys.modules (e.g.
+        # inspect.getmodule asks each for ``__file__`` while torch registers an operator in
+        # the middle of another import); loading the real module there would import it inside
+        # that half-done import (a circular ImportError), so they are simply absent.
+        if name.startswith("__") and name.endswith("__") and name != "__path__":
+            raise AttributeError(name)
         # everything else (``__path__`` included: a submodule import) needs the real module
         return getattr(load_real(), name)
 
@@ -134,6 +140,8 @@ def install() -> bool:
     placeholder = OnDemand(NAME, __doc__)
     placeholder.__spec__ = spec
     placeholder.__package__ = NAME
+    placeholder.__file__ = spec.origin
+    placeholder.__loader__ = spec.loader
     sys.modules[NAME] = placeholder
     torch._dynamo = placeholder
     if not any(isinstance(f, _SubmoduleFinder) for f in sys.meta_path):
