@@ -72,13 +72,35 @@ def save(spec: Assignment, calibration: Calibration) -> None:
     tmp.replace(path)  # atomic: concurrent gradings never read half a file
 
 
-def calibrate(spec: Assignment, sandbox_config=None) -> Calibration:
-    """Grade the reference once, recording every call's time (see the module doc)."""
+def _reference_times(spec: Assignment, sandbox_config) -> dict[str, float]:
+    """``{label: seconds}`` of one grading of the reference."""
     from autograder.runner import grade_submission
 
     times: dict[str, float] = {}
     grade_submission(spec.solutions_dir, spec.name, sandbox_config=sandbox_config, root=spec.root,
                      record_call_times=times)
+    return times
+
+
+def calibrate(spec: Assignment, sandbox_config=None, timeout: float = 3600.0) -> Calibration:
+    """Grade the reference once, recording every call's time (see the module doc).
+
+    While this process has not imported the assignment's ``preload`` (torch), the grading
+    runs in a forked child (``timeout`` seconds at most), so that this process's own grading
+    right after may still split into two processes (``runner._split_suite``; a process that
+    imported torch cannot fork safely: ``forked_run.can_fork``)."""
+    from autograder.forked_run import can_fork
+
+    if spec.preload and can_fork(spec.preload):
+        from autograder.forked_run import ForkedRun, ForkedRunError
+        from autograder.runner import GradingError
+
+        try:
+            times = ForkedRun(lambda: _reference_times(spec, sandbox_config)).result(timeout)
+        except ForkedRunError as e:  # died or overran; what the grading raised comes as itself
+            raise GradingError(f"calibrating {spec.name}: {e}") from None
+    else:
+        times = _reference_times(spec, sandbox_config)
     calibration = Calibration(fingerprint(spec), times)
     save(spec, calibration)
     return calibration
@@ -88,5 +110,6 @@ def call_limits(spec: Assignment, sandbox, sandbox_config=None) -> dict[str, flo
     """The per-call limits for grading ``spec`` (empty when ``Sandbox.calibrate`` is off)."""
     if not sandbox.calibrate:
         return {}
-    calibration = load(spec) or calibrate(spec, sandbox_config)
+    calibration = load(spec) or calibrate(spec, sandbox_config,
+                                          timeout=2 * sandbox.submission_timeout + 600)
     return calibration.limits(sandbox.call_time_factor, sandbox.call_time_floor)

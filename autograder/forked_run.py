@@ -13,10 +13,22 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import sys
 import tempfile
+import threading
 import traceback
 from typing import Callable
+
+
+def can_fork(preload: tuple[str, ...] | list[str] = ()) -> bool:
+    """Whether this process may fork a grader safely: it runs one thread (a lock another thread
+    holds at the fork stays held in the child forever) and has not imported any of ``preload``
+    (a fork of a process whose torch already ran OpenMP threads hangs in its first parallel
+    region: libgomp's pool does not survive a fork)."""
+    if threading.active_count() != 1:
+        return False
+    return not any(name.partition(".")[0] in sys.modules for name in preload)
 
 
 class ForkedRunError(RuntimeError):
@@ -29,12 +41,29 @@ def _child(fn: Callable[[], object], conn, out_fd: int) -> None:
     sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
     try:
         reply = ("ok", fn())
-    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
-        reply = ("error", traceback.format_exc())
+    except BaseException as e:  # noqa: BLE001 - reported to the parent, which raises it
+        try:
+            exc = pickle.dumps(e)
+        except Exception:  # noqa: BLE001 - not picklable: the parent raises ForkedRunError
+            exc = None
+        reply = ("error", (exc, traceback.format_exc()))
     finally:
         sys.stdout.flush()
     conn.send(reply)
     conn.close()
+
+
+def _child_error(pickled: bytes | None, tb: str) -> BaseException:
+    """The child's own exception (so callers catch what an in-process run raises), its
+    traceback added as a note; a :class:`ForkedRunError` when it does not unpickle."""
+    try:
+        error = pickle.loads(pickled) if pickled is not None else None
+    except Exception:  # noqa: BLE001
+        error = None
+    if not isinstance(error, BaseException):
+        return ForkedRunError(f"the forked grader process failed:\n{tb}")
+    error.add_note(f"(raised in the forked grader process)\n{tb}")
+    return error
 
 
 class ForkedRun:
@@ -56,8 +85,9 @@ class ForkedRun:
         send.close()
 
     def result(self, timeout: float):
-        """``fn``'s value. Raises :class:`ForkedRunError` if it raised, died without a value
-        or took more than ``timeout`` seconds (then it is killed)."""
+        """``fn``'s value. Raises what ``fn`` raised (with the child's traceback as a note;
+        :class:`ForkedRunError` if that does not pickle), and :class:`ForkedRunError` if the
+        child died without a value or took more than ``timeout`` seconds (then it is killed)."""
         try:
             if not self._conn.poll(timeout):
                 self._proc.kill()
@@ -70,7 +100,7 @@ class ForkedRun:
         finally:
             self._finish()
         if status != "ok":
-            raise ForkedRunError(f"the forked grader process failed:\n{value}")
+            raise _child_error(*value)
         return value
 
     def cancel(self) -> None:

@@ -204,13 +204,14 @@ def _split_suite(spec, parallel: bool) -> tuple[tuple[str, ...], tuple[str, ...]
     """(the hidden files this process runs, those a forked second grader process runs) of a
     whole grading, or ``((), ())`` for one process. Split: the assignment's ``preload_for``,
     when asked for (``parallel``), on two or more cores, and when other files remain for this
-    process -- and only from a process that has not imported the preload yet: a fork of a
-    process whose torch already ran OpenMP threads hangs in its first parallel region
-    (libgomp's pool does not survive a fork), so a process that graded before (the
-    calibration's grading of the reference, say) grades in one process."""
+    process -- and only from a process that may fork (:func:`autograder.forked_run.can_fork`:
+    one thread, the preload not imported yet), so a process that graded in-process before
+    grades in one process."""
+    from autograder.forked_run import can_fork
+
     if not parallel or not spec.preload_for or len(os.sched_getaffinity(0)) < 2:
         return (), ()
-    if any(name.partition(".")[0] in sys.modules for name in spec.preload):
+    if not can_fork(spec.preload):
         return (), ()
     mine = tuple(sorted(p.name for p in spec.grading_tests_dir.glob("test_*.py")
                         if p.name not in spec.preload_for))

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -36,15 +37,8 @@ def counting(self, fn):
     forks.append(1)
     init(self, fn)
 fr.ForkedRun.__init__ = counting
-# calibrate first, in a child: a first grading on a cold cache grades the reference in-process
-# (torch imported), after which this process may not fork (see runner._split_suite)
-from autograder.course import load_assignment
-from autograder.calibration import call_limits
-from autograder.runner import make_sandbox
-spec = load_assignment("assignment2")
-calibrate = fr.ForkedRun(lambda: bool(call_limits(spec, make_sandbox(None, spec.root, spec.hidden_site_paths))))
-calibrate.result(900)
-forks.clear()
+# the calibration cache is empty (XDG_CACHE_HOME): the first grading calibrates by grading the
+# reference in a forked child, so this process stays without torch and may fork once more
 out = {}
 for mode, parallel in (("parallel", True), ("serial", False)):
     res = grade_submission(Path(sys.argv[1]), "assignment2", parallel=parallel)
@@ -61,8 +55,8 @@ def _mutant(name):
 
 @TWO_CORES
 def test_two_processes_grade_like_one(tmp_path):
-    """A submission with one bug in a layer and one in the PyTorch part: the forked run grades
-    the PyTorch file, the outcomes (every test's status) and part scores equal one process's,
+    """A submission with one bug in a layer and one in the PyTorch part, graded first on a cold
+    calibration cache: the forked run grades the PyTorch file, the outcomes (every test's status) and part scores equal one process's,
     and each bug costs its own part only."""
     sub = apply_mutant(REFERENCE_PKG, tmp_path / "sub", _mutant("affine_forward_no_bias"))
     torch_bug = _mutant("torch_train_model_no_zero_grad")
@@ -72,12 +66,15 @@ def test_two_processes_grade_like_one(tmp_path):
         assert text.count(old) == 1
         text = text.replace(old, new)
     target.write_text(text)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cold-cache")}
     proc = subprocess.run([sys.executable, "-c", _COMPARE, str(sub)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.split("@@")[-1])
     parallel, serial = out["parallel"], out["serial"]
-    assert parallel["forks"] == 1 and serial["forks"] == 1  # the serial grading forked nothing
+    # the calibration's fork and the grading's own; the serial grading forked nothing
+    assert parallel["forks"] == 2 and serial["forks"] == 2
+    assert list((tmp_path / "cold-cache" / "autograder" / "calibration").glob("assignment2-*.json"))
     assert parallel["tests"] == serial["tests"] and parallel["parts"] == serial["parts"]
     assert not parallel["errors"]
     torch_tests = [n for n, _ in parallel["tests"] if "test_torch_models.py" in n]
@@ -88,8 +85,8 @@ def test_two_processes_grade_like_one(tmp_path):
 
 
 def test_no_second_process_after_the_preload_ran_here(monkeypatch):
-    """A process that already imported the preload (torch's OpenMP pool would hang a fork)
-    grades in one process; so does a grading restricted to parts or files."""
+    """A process that already imported the preload (torch's OpenMP pool would hang a fork) or
+    runs a second thread grades in one process; so does one on a single core."""
     from autograder import runner
 
     spec = load_assignment("assignment2", ROOT)
@@ -102,6 +99,15 @@ def test_no_second_process_after_the_preload_ran_here(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", object())
     assert runner._split_suite(spec, True) == ((), ())
     monkeypatch.delitem(sys.modules, "torch")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)  # a thread's lock could stay held in a fork
+    other.start()
+    try:
+        assert runner._split_suite(spec, True) == ((), ())
+    finally:
+        stop.set()
+        other.join()
+    assert runner._split_suite(spec, True)[0]
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
     assert runner._split_suite(spec, True) == ((), ())
 
@@ -127,6 +133,15 @@ def _raises():
     raise ValueError("broken in the child")
 
 
+class Unpicklable(Exception):
+    def __reduce__(self):
+        raise TypeError("no")
+
+
+def _raises_unpicklable():
+    raise Unpicklable("a grader bug")
+
+
 def _dies():
     os._exit(3)
 
@@ -139,8 +154,11 @@ def test_forked_run_result_output_and_failures():
     run = ForkedRun(_prints_and_returns)
     value = run.result(60)
     assert value["pid"] != os.getpid() and run.output == "from the child\n"
-    with pytest.raises(ForkedRunError, match="broken in the child"):
+    with pytest.raises(ValueError, match="broken in the child") as raised:
         ForkedRun(_raises).result(60)
+    assert "in _raises" in "".join(raised.value.__notes__)  # the child's traceback
+    with pytest.raises(ForkedRunError, match="Unpicklable"):
+        ForkedRun(_raises_unpicklable).result(60)
     with pytest.raises(ForkedRunError, match="exit code 3"):
         ForkedRun(_dies).result(60)
     t0 = time.monotonic()
