@@ -248,6 +248,9 @@ _WALK = textwrap.dedent(r"""
     # (inspect.getmodule) in the middle of that import: the CI failure of e7fdf4f
     torch.testing.assert_close(x, x.clone())
     inspect.getmodule(inspect.currentframe())
+    # torch's other big subpackages import beside the placeholder, without loading the real one
+    import torch.fx, torch.export, torch.jit, torch.func, torch.onnx, torch.profiler  # noqa: E401
+    import torch.distributed.fsdp, torch.utils.checkpoint, torch.ao.quantization  # noqa: E401
     placeholder = sys.modules["torch._dynamo"]
     print(type(placeholder).__name__, hasattr(placeholder, "__file__"),
           hasattr(placeholder, "__wrapped__"))
