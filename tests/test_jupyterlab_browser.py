@@ -404,9 +404,13 @@ def _student_fills_a_stub(lab: Lab):
     page.keyboard.press("Control+s")
     layers = lab.root / "cs231n" / "layers.py"
     deadline = time.monotonic() + 30
-    while STUB_LINE in layers.read_text() and time.monotonic() < deadline:
+    # jupyter_server saves in place (truncate, then write): wait for the new text, as a file
+    # read mid-save (empty) lacks the stub too
+    while time.monotonic() < deadline:
+        source = layers.read_text()
+        if STUB_LINE not in source and IMPLEMENTATION in source:
+            break
         page.wait_for_timeout(200)
-    source = layers.read_text()
     assert STUB_LINE not in source and f"    {IMPLEMENTATION}\n    cache = (x, w, b)" in source
     page.wait_for_selector(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-current:not(.jp-mod-dirty)")
     new_line.click()  # cursor on the new line for the screenshot

@@ -99,3 +99,41 @@ def test_kernel_in_bwrap_sees_the_digits_and_runs_unprivileged(world_dir):
         uid = int(out.split("UID ")[1].split()[0])
         assert uid != 61000 + held and 61000 + GRADE_SLOT_BASE < uid < 61000 + GRADE_SLOT_BASE + 99, out
     assert victim.read_text() == "keep"
+
+
+def test_execute_kills_the_kernel_once_the_last_cell_ran(world_dir):
+    """SandboxedExecute stops the kernel at once (no graceful exit: it grades nothing), and
+    nothing the notebook started outlives it; c.Execute.shutdown_kernel still chooses."""
+    import time
+
+    import nbformat
+    import psutil
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from autograder.nbgrader_integration.sandboxed_execute import SandboxedExecute
+
+    reason = bwrap_reason()
+    if reason:
+        pytest.skip(reason)
+    cfg = Config()
+    cfg.Execute.shutdown_kernel = "graceful"
+    assert SandboxedExecute(config=cfg).shutdown_kernel == "graceful"
+    folder = notebook_folder(world_dir)
+    nb = new_notebook(cells=[new_code_cell(
+        "import atexit, subprocess\n"
+        "subprocess.Popen(['sleep', '987'], start_new_session=True)\n"
+        "atexit.register(lambda: open('atexit-ran', 'w'))\n"
+        "print('started')")])
+    ex = SandboxedExecute()
+    assert ex.shutdown_kernel == "immediate"
+    nb, _ = ex.preprocess(nb, {"metadata": {"path": str(folder)}})
+    assert "started" in nbformat.writes(nb)
+
+    def sleepers():
+        return [p.pid for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "987"]]
+
+    deadline = time.monotonic() + 10
+    while sleepers() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not sleepers()
+    assert not (folder / "atexit-ran").exists()  # the kernel worked on a private copy anyway

@@ -17,6 +17,7 @@ from __future__ import annotations
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
+from traitlets import default
 
 from .sandboxed_kernel import SandboxedKernelManager
 
@@ -27,6 +28,14 @@ KERNEL_DIED = ("The kernel died while running this cell (the code ended its own 
 
 class SandboxedExecute(Execute):
     """Execute the notebook in an ipykernel inside the grading sandbox."""
+
+    @default("shutdown_kernel")
+    def _default_shutdown_kernel(self) -> str:
+        # Once the last cell has run, the kernel is killed rather than asked to stop: a graceful
+        # stop runs the kernel's exit (history, atexit hooks, the interpreter's teardown), which
+        # grades nothing and took 0.5 s a notebook (1.3 s with torch), five a student.
+        # c.Execute.shutdown_kernel = "graceful" restores nbclient's default.
+        return "immediate"
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
