@@ -89,10 +89,9 @@ def calibrate(spec: Assignment, sandbox_config=None, timeout: float = 3600.0) ->
     runs in a forked child (``timeout`` seconds at most), so that this process's own grading
     right after may still split into two processes (``runner._split_suite``; a process that
     imported torch cannot fork safely: ``forked_run.can_fork``)."""
-    from autograder.forked_run import can_fork
+    from autograder.forked_run import ForkedRun, ForkedRunError, can_fork
 
     if spec.preload and can_fork(spec.preload):
-        from autograder.forked_run import ForkedRun, ForkedRunError
         from autograder.runner import GradingError
 
         try:
