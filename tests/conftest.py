@@ -59,8 +59,9 @@ collect_ignore_glob = ["fixtures/*"]
 # at a time) no worker is left with one of them at the end while the others idle.
 SLOW_FIRST = ("test_mutants.py", "test_nbgrader_autograde.py", "test_mutants_assignment1.py",
               "test_demo.py", "test_grade_all.py", "test_nonroot.py", "test_ci.py",
-              "test_nbgrader_holes.py", "test_source_notebooks.py", "test_source_notebooks_assignment1.py",
-              "test_hidden_suites.py")
+              "test_source_notebooks.py", "test_release.py", "test_parallel_grading.py",
+              "test_nbgrader_holes.py", "test_source_notebooks_assignment1.py",
+              "test_gradescope_bundle.py", "test_jupyterlab_browser.py", "test_hidden_suites.py")
 
 
 def pytest_collection_modifyitems(config, items):
