@@ -111,8 +111,6 @@ def _hidden_module_names(tests_dir: Path):
     the hidden one. Such entries are set aside during the run and put back after it, and the
     hidden modules are not left behind in ``sys.modules``.
     """
-    import sys
-
     names = {p.stem for p in Path(tests_dir).glob("*.py")} | {"conftest"}
     saved = {n: sys.modules.pop(n) for n in list(sys.modules) if n in names}
     try:
