@@ -25,7 +25,9 @@ Every other test graded by the modules that run must pass.
 Which hidden modules grade a mutant (``FILE_MODULES``): the module for the
 mutated file and the modules of the files that import it. Modules that never
 reach the mutated file are not run (they cannot lose points), to keep the
-test affordable:
+test affordable. ``test_accuracy`` (a second or more of training a grading) runs only
+for mutants of the functions its networks and training call (``ACCURACY_MODULE``,
+traced in-process on the reference: :func:`accuracy_reach`):
 
 =======================  ==============================================================
 mutated file             hidden modules run
@@ -46,6 +48,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +61,97 @@ FILE_MODULES: dict[str, list[str]] = {
     "classifiers/cnn.py": ["test_cnn.py", "test_accuracy.py"],
     "torch_models.py": ["test_torch_models.py"],
 }
+
+ACCURACY_MODULE = "test_accuracy.py"
+
+
+def _reference_package_dir() -> Path:
+    from autograder.paths import solutions_dir
+
+    return solutions_dir("assignment2") / "cs231n"
+
+
+class _ReferenceAsSubmission:
+    """The reference package where test_accuracy's tests expect the student's sandboxed one:
+    only to trace which functions those tests call (:func:`accuracy_reach`); grading never
+    runs student code this way."""
+
+    def __init__(self, package):
+        self._package = package
+
+    def __getattr__(self, name):
+        return getattr(self._package, name)
+
+    def timeout(self, seconds):
+        import contextlib
+
+        return contextlib.nullcontext(self)
+
+    def get(self, path):
+        import importlib
+
+        module, _, name = path.rpartition(".")
+        return getattr(importlib.import_module(module), name)
+
+
+_REACH: frozenset[tuple[str, str]] | None = None
+
+
+def accuracy_reach() -> frozenset[tuple[str, str]]:
+    """``{(file, name)}``: the functions of the reference package (file relative to it, e.g.
+    ``layers.py``; name a function's, or a method's class) that test_accuracy's tests call,
+    the networks' and the trusted-side Solver's alike, traced (``sys.setprofile``) while the
+    tests run in this process on the reference. A bug elsewhere cannot reach those tests. Run
+    once a process (about a second)."""
+    global _REACH
+    if _REACH is None:
+        import importlib
+        import importlib.util
+
+        from autograder.paths import grading_tests_dir
+
+        pkg_dir = _reference_package_dir()
+        if str(pkg_dir.parent) not in sys.path:
+            sys.path.insert(0, str(pkg_dir.parent))
+        ref = importlib.import_module("cs231n")
+        for sub in ("classifiers.fc_net", "classifiers.cnn", "solver", "optim", "data_utils"):
+            importlib.import_module(f"cs231n.{sub}")
+        assert Path(ref.__file__).resolve().parent == pkg_dir.resolve(), ref.__file__
+        path = grading_tests_dir("assignment2") / ACCURACY_MODULE
+        spec = importlib.util.spec_from_file_location("_traced_test_accuracy", path)
+        tests = importlib.util.module_from_spec(spec)
+        with warnings.catch_warnings():  # its grade marks are registered by the grader's plugin
+            warnings.simplefilter("ignore")
+            spec.loader.exec_module(tests)
+        digits = ref.data_utils.get_digits_data()
+        root = str(pkg_dir.resolve()) + os.sep
+        seen: set = set()
+
+        def profile(frame, event, arg):
+            if event == "call" and frame.f_code.co_filename.startswith(root):
+                seen.add(frame.f_code)
+
+        names = sorted(n for n in vars(tests) if n.startswith("test_"))
+        assert names, f"no tests in {path}"
+        sys.setprofile(profile)
+        try:
+            for name in names:
+                getattr(tests, name)(_ReferenceAsSubmission(ref), ref, digits)
+        finally:
+            sys.setprofile(None)
+        _REACH = frozenset(
+            (str(Path(code.co_filename).relative_to(pkg_dir.resolve())), qual)
+            for code in seen
+            for qual in {code.co_name, code.co_qualname.split(".")[0]})
+    return _REACH
+
+
+def reaches_accuracy(file: str, function: str) -> bool:
+    """Whether test_accuracy's tests call ``function`` of ``file`` (or, for a pair such as
+    ``affine_norm_relu``, its ``_forward``/``_backward``)."""
+    return any(f == file and (name == function or name.startswith(f"{function}_"))
+               for f, name in accuracy_reach())
+
 
 # ---------------------------------------------------------------------------
 # Who calls what: the hidden tests that reach a student function through other
@@ -153,7 +247,8 @@ class Mutant:
 
     @property
     def modules(self) -> list[str]:
-        return FILE_MODULES[self.file]
+        return [m for m in FILE_MODULES[self.file]
+                if m != ACCURACY_MODULE or reaches_accuracy(self.file, self.function)]
 
 
 def M(name, file, function, old=None, new=None, *, fails, dependents=(), note="", edits=None):

@@ -6,7 +6,8 @@ checked against ``mutants.USERS``).
 All mutants are graded once, up front, by two processes (each grading half of
 them in its own sandbox worker slot, its workers forked warm where the machine
 allows), with only the hidden modules that exercise the mutated file
-(``mutants.FILE_MODULES``). About 70 s on two idle cores.
+(``mutants.FILE_MODULES``; ``test_accuracy`` only for mutants of what it calls). About
+35 s on two idle cores.
 """
 from __future__ import annotations
 
@@ -73,6 +74,17 @@ def test_catalogue_is_valid(tmp_path):
         # every snippet occurs exactly once (apply_mutant raises otherwise) and changes the file
         root = catalogue.apply_mutant(REFERENCE_PKG, tmp_path / m.name, m)
         assert (root / "cs231n" / m.file).read_text() != (REFERENCE_PKG / m.file).read_text()
+    # the accuracy tests run only for mutants of what they call (traced on the reference):
+    # the networks, the layers they take from the reference, the Solver's Adam -- not the rest
+    reach = catalogue.accuracy_reach()
+    assert {("layers.py", "affine_forward"), ("layers.py", "softmax_loss"), ("optim.py", "adam"),
+            ("classifiers/fc_net.py", "FullyConnectedNet"),
+            ("classifiers/cnn.py", "ThreeLayerConvNet")} <= reach, sorted(reach)
+    assert not catalogue.reaches_accuracy("layers.py", "batchnorm_forward")
+    assert not catalogue.reaches_accuracy("optim.py", "sgd_momentum")
+    with_accuracy = [m for m in catalogue.MUTANTS if catalogue.ACCURACY_MODULE in m.modules]
+    assert {m.function for m in with_accuracy} >= {"FullyConnectedNet", "ThreeLayerConvNet",
+                                                   "affine_forward", "adam"}
     # every student file with a hidden module has mutants
     assert {m.file for m in catalogue.MUTANTS} == set(catalogue.FILE_MODULES)
     # in-place changes of inputs are planted in backward passes and in norm forwards
