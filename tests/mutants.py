@@ -107,6 +107,7 @@ def accuracy_reach() -> frozenset[tuple[str, str]]:
     if _REACH is None:
         import importlib
         import importlib.util
+        import inspect
 
         from autograder.paths import grading_tests_dir
 
@@ -133,10 +134,14 @@ def accuracy_reach() -> frozenset[tuple[str, str]]:
 
         names = sorted(n for n in vars(tests) if n.startswith("test_"))
         assert names, f"no tests in {path}"
+        fixtures = {"submission": _ReferenceAsSubmission(ref), "reference": ref, "digits": digits}
         sys.setprofile(profile)
         try:
             for name in names:
-                getattr(tests, name)(_ReferenceAsSubmission(ref), ref, digits)
+                test = getattr(tests, name)
+                wanted = list(inspect.signature(test).parameters)
+                assert set(wanted) <= set(fixtures), f"{name} takes fixtures {wanted}"
+                test(**{k: fixtures[k] for k in wanted})
         finally:
             sys.setprofile(None)
         _REACH = frozenset(
