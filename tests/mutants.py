@@ -42,6 +42,10 @@ torch_models.py          test_torch_models
 """
 from __future__ import annotations
 
+import contextlib
+import importlib
+import importlib.util
+import inspect
 import json
 import os
 import shutil
@@ -83,13 +87,9 @@ class _ReferenceAsSubmission:
         return getattr(self._package, name)
 
     def timeout(self, seconds):
-        import contextlib
-
         return contextlib.nullcontext(self)
 
     def get(self, path):
-        import importlib
-
         module, _, name = path.rpartition(".")
         return getattr(importlib.import_module(module), name)
 
@@ -105,10 +105,6 @@ def accuracy_reach() -> frozenset[tuple[str, str]]:
     once a process (about a second)."""
     global _REACH
     if _REACH is None:
-        import importlib
-        import importlib.util
-        import inspect
-
         from autograder.paths import grading_tests_dir
 
         pkg_dir = _reference_package_dir()
