@@ -69,12 +69,6 @@ FILE_MODULES: dict[str, list[str]] = {
 ACCURACY_MODULE = "test_accuracy.py"
 
 
-def _reference_package_dir() -> Path:
-    from autograder.paths import solutions_dir
-
-    return solutions_dir("assignment2") / "cs231n"
-
-
 class _ReferenceAsSubmission:
     """The reference package where test_accuracy's tests expect the student's sandboxed one:
     only to trace which functions those tests call (:func:`accuracy_reach`); grading never
@@ -105,15 +99,15 @@ def accuracy_reach() -> frozenset[tuple[str, str]]:
     once a process (about a second)."""
     global _REACH
     if _REACH is None:
+        from autograder.course import load_assignment
         from autograder.paths import grading_tests_dir
+        from autograder.pytest_plugin import import_reference
 
-        pkg_dir = _reference_package_dir()
-        if str(pkg_dir.parent) not in sys.path:
-            sys.path.insert(0, str(pkg_dir.parent))
-        ref = importlib.import_module("cs231n")
-        for sub in ("classifiers.fc_net", "classifiers.cnn", "solver", "optim", "data_utils"):
-            importlib.import_module(f"cs231n.{sub}")
-        assert Path(ref.__file__).resolve().parent == pkg_dir.resolve(), ref.__file__
+        spec_a = load_assignment("assignment2")
+        ref = import_reference(spec_a.solutions_dir, spec_a.package,
+                               [f"{spec_a.package}.{m}" for m in ("classifiers.fc_net",
+                                "classifiers.cnn", "solver", "optim", "data_utils")])
+        pkg_dir = Path(ref.__file__).resolve().parent
         path = grading_tests_dir("assignment2") / ACCURACY_MODULE
         spec = importlib.util.spec_from_file_location("_traced_test_accuracy", path)
         tests = importlib.util.module_from_spec(spec)
@@ -121,7 +115,7 @@ def accuracy_reach() -> frozenset[tuple[str, str]]:
             warnings.simplefilter("ignore")
             spec.loader.exec_module(tests)
         digits = ref.data_utils.get_digits_data()
-        root = str(pkg_dir.resolve()) + os.sep
+        root = str(pkg_dir) + os.sep
         seen: set = set()
 
         def profile(frame, event, arg):
@@ -141,7 +135,7 @@ def accuracy_reach() -> frozenset[tuple[str, str]]:
         finally:
             sys.setprofile(None)
         _REACH = frozenset(
-            (str(Path(code.co_filename).relative_to(pkg_dir.resolve())), qual)
+            (str(Path(code.co_filename).relative_to(pkg_dir)), qual)
             for code in seen
             for qual in {code.co_name, code.co_qualname.split(".")[0]})
     return _REACH
