@@ -28,6 +28,7 @@ standard library's TOML reader (3.11+), so nothing is added to install.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,6 +124,14 @@ class Assignment:
 
     def part(self, grade_id: str) -> PartSpec | None:
         return next((p for p in self.parts if p.grade_id == grade_id), None)
+
+    def preload_needed_by(self, files: Iterable[str]) -> tuple[str, ...]:
+        """The ``preload`` a run of the hidden test ``files`` (names in grading_tests/<a>/)
+        needs up front: all of it when one of them is in ``preload_for`` (any file, when
+        ``preload_for`` is empty), else none."""
+        files = set(files)
+        needed = bool(files & set(self.preload_for)) if self.preload_for else bool(files)
+        return self.preload if needed else ()
 
 
 def _strings(table: dict, key: str, where: str) -> tuple[str, ...]:

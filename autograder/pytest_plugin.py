@@ -106,16 +106,23 @@ class GradingPlugin:
         self.protections: dict[str, bool] = {}
         self._setup_seconds: dict[str, float] = {}  # nodeid -> its set-up time, until its call
         self._prestarted = None  # a proxy whose worker started before the session (prestart_proxy)
+        # the modules every worker of the grading imports before it reports ready (torch, say)
+        self._preload: tuple[str, ...] = ()
+        # set by prestart_after_collection: picks that preload from the selected tests' files
+        self._choose_preload: Callable[[list[str]], tuple[str, ...]] | None = None
 
     # -- configuration ------------------------------------------------------
     def pytest_configure(self, config):
         config.addinivalue_line("markers", GRADE_MARKER_HELP)
         config.stash[PLUGIN_KEY] = self
 
-    def prestart_proxy(self) -> None:
+    def prestart_proxy(self, preload: tuple[str, ...] = ()) -> None:
         """Open the grading's proxy now and start its worker without waiting (the grader's
-        start-up and the worker's run side by side); the ``submission`` fixture takes it."""
-        proxy = self._proxy_factory()
+        start-up and the worker's run side by side); the ``submission`` fixture takes it.
+        Its worker, and any the grading opens later, import ``preload`` before they report
+        ready, so no call into student code pays for that import."""
+        self._preload = tuple(preload)
+        proxy = self._proxy_factory(self._preload)
         self._proxies.append(proxy)
         try:
             proxy.prestart()
@@ -129,8 +136,15 @@ class GradingPlugin:
         proxy, self._prestarted = self._prestarted, None
         return self._noted(proxy) if proxy is not None else self.open_proxy()
 
+    def prestart_after_collection(self, choose: Callable[[list[str]], tuple[str, ...]]) -> None:
+        """Prestart the proxy once the selected tests are known (a grading restricted to some
+        parts), with ``choose(their files' names)`` as its preload: a restricted grading that
+        runs a PyTorch part must not import torch inside its first call, whose limit was
+        calibrated on a worker that had torch already."""
+        self._choose_preload = choose
+
     def open_proxy(self):
-        proxy = self._proxy_factory()
+        proxy = self._proxy_factory(self._preload)
         self._proxies.append(proxy)
         return self._noted(proxy)
 
@@ -154,6 +168,8 @@ class GradingPlugin:
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
+        if self._choose_preload is not None and keep:
+            self.prestart_proxy(self._choose_preload(sorted({item.path.name for item in keep})))
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -165,6 +181,8 @@ class GradingPlugin:
         """Each test's calls into student code share one deadline (``Sandbox.test_timeout``):
         past it the next call fails the test with a timeout message, and the next test starts
         with a fresh deadline (the submission's total budget still counts)."""
+        for proxy in self._proxies:  # a worker restarted during this test has what its file needs
+            proxy.restart_preload = self.assignment.preload_needed_by([item.path.name])
         if self._budget is not None:
             marker = item.get_closest_marker("grade")
             part = self.assignment.part(marker.args[0]) if marker is not None and marker.args else None

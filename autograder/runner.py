@@ -39,17 +39,17 @@ def make_sandbox(sandbox_config, root: Path, hidden_site_paths=()):
     return sandbox
 
 
-def _proxy_factory(package_root: Path, package: str, sandbox, slot: int, budget,
-                   preload: tuple[str, ...] = ()):
-    """A function that opens a sandboxed proxy on the submission's ``package`` (the grading's
-    ``submission`` fixture, one worker for the whole grading); it draws on the grading's one
-    time ``budget``, and its workers import ``preload`` as they start."""
+def _proxy_factory(package_root: Path, package: str, sandbox, slot: int, budget):
+    """A function ``(preload) -> proxy`` that opens a sandboxed proxy on the submission's
+    ``package`` (the grading's ``submission`` fixture, one worker for the whole grading); it
+    draws on the grading's one time ``budget``, and its workers import ``preload`` as they start."""
     from autograder.sandbox import SubmissionProxy
 
     # sync_mutable_args is forced on whatever the course config says: the hidden suites read
     # running statistics from bn_param and in-place changes from last_modified.
-    return lambda: SubmissionProxy.for_directory(package_root, sandbox=sandbox, package=package, slot=slot,
-                                                 budget=budget, sync_mutable_args=True, preload=preload)
+    return lambda preload=(): SubmissionProxy.for_directory(
+        package_root, sandbox=sandbox, package=package, slot=slot, budget=budget, sync_mutable_args=True,
+        preload=tuple(preload))
 
 
 def start_warm_workers(assignment: str, root: Path | None = None, sandbox_config=None):
@@ -180,14 +180,25 @@ def _pytest_args(targets: list[str], tests_dir: Path, quiet: bool) -> list[str]:
 
 
 def _run_suite(spec, package_root: Path, sandbox, slot: int, budget, selected: set[str] | None,
-               targets: list[str], preload: tuple[str, ...], quiet: bool) -> SuiteRun:
+               targets: list[str], preload: tuple[str, ...] | None, quiet: bool) -> SuiteRun:
     """One pytest session over ``targets`` (hidden test files or the whole folder), its student
-    code in one sandboxed worker of ``slot``; ``preload`` imported on both sides up front."""
-    plugin = GradingPlugin(_proxy_factory(package_root, spec.package, sandbox, slot, budget, preload),
+    code in one sandboxed worker of ``slot``; ``preload`` imported on both sides up front, or,
+    when None, what the selected tests' files need (``Assignment.preload_needed_by``), once
+    they are collected."""
+    plugin = GradingPlugin(_proxy_factory(package_root, spec.package, sandbox, slot, budget),
                            spec, selected, budget=budget, package_dir=Path(package_root) / spec.package)
-    plugin.prestart_proxy()
-    if preload:
-        import_preload(preload)
+    if preload is None:
+        def choose(files: list[str]) -> tuple[str, ...]:
+            needed = spec.preload_needed_by(files)
+            if needed:
+                import_preload(needed)
+            return needed
+
+        plugin.prestart_after_collection(choose)
+    else:
+        plugin.prestart_proxy(preload)
+        if preload:
+            import_preload(preload)
     try:
         with _hidden_module_names(spec.grading_tests_dir):
             code = pytest.main(_pytest_args(targets, spec.grading_tests_dir, quiet),
@@ -274,6 +285,7 @@ def grade_submission(
         limits = call_limits(spec, sandbox, sandbox_config)
     else:
         limits = {}
+    modules = list(modules or ())
     whole = parts is None and not modules
     mine, forked_files = _split_suite(spec, parallel) if whole and record_call_times is None else ((), ())
     slot_cm = acquire_slot(GRADE_SLOT_BASE, GRADE_SLOT_COUNT) if slot is None else contextlib.nullcontext(slot)
@@ -291,8 +303,15 @@ def grade_submission(
                 return b
 
             # a whole grading imports the assignment's heavy modules on both sides up front, side
-            # by side; one restricted to some parts or files leaves them to the tests that need them
-            preload = spec.preload if whole else ()
+            # by side; one restricted to some files or parts only when one of its files needs them
+            # (the parts' files are known once collected: None). Never inside a call: the call
+            # limits were calibrated on workers that had them.
+            if whole:
+                preload = spec.preload
+            elif modules:
+                preload = spec.preload_needed_by(Path(m).name for m in modules)
+            else:
+                preload = None
             if forked_files:
                 from autograder.forked_run import ForkedRun, ForkedRunError
 

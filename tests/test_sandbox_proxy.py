@@ -226,7 +226,8 @@ def test_prestarted_worker_imports_its_preload_before_the_submission(mode):
     """A prestarted worker boots and imports its preload while the grader goes on; the first
     request waits for it. The preload is imported before the submission joins sys.path (a
     module of the submission cannot stand in for it), a missing one does not stop the worker,
-    and what it made is frozen out of the garbage collector's walks."""
+    and what it made is frozen out of the garbage collector's walks. A worker restarted after
+    a crash imports ``restart_preload`` instead (empty unless the grading sets it)."""
     from sandbox_helpers import FIXTURE, plain_traits, bwrap_reason
     from autograder.sandbox import Sandbox, SubmissionProxy
 
@@ -248,6 +249,10 @@ def test_prestarted_worker_imports_its_preload_before_the_submission(mode):
         proxy.restart()  # a worker restarted after a crash skips the preload
         ns = proxy.exec("import sys\nseen = 'colorsys' in sys.modules")
         assert proxy.worker is not worker and proxy.fetch(ns)["seen"] is False
+        proxy.restart_preload = ("colorsys",)  # unless the test at hand needs it
+        proxy.restart()
+        ns = proxy.exec("import sys\nseen = 'colorsys' in sys.modules")
+        assert proxy.fetch(ns)["seen"] is True
 
 
 def test_prestarted_proxy_is_closed_when_no_test_takes_it(tmp_path):
@@ -258,7 +263,7 @@ def test_prestarted_proxy_is_closed_when_no_test_takes_it(tmp_path):
     from autograder.sandbox import Sandbox, SubmissionProxy
 
     sb = Sandbox(use_bwrap=False, **plain_traits({}))
-    plugin = GradingPlugin(lambda: SubmissionProxy.for_directory(FIXTURE, "cs231n", sandbox=sb),
+    plugin = GradingPlugin(lambda preload=(): SubmissionProxy.for_directory(FIXTURE, "cs231n", sandbox=sb),
                            load_assignment("assignment2"))
     plugin.prestart_proxy()
     worker = plugin._prestarted.worker

@@ -248,18 +248,23 @@ class SubmissionProxy:
         self.last_modified: frozenset = frozenset()
         self.restarts = 0
         self._spawn = None  # starts a worker without waiting for it (for_directory's)
+        # what a worker started after a timeout or crash imports before it reports ready
+        # (for_directory's; the grading sets it for each test: the preload if the test needs it)
+        self.restart_preload: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ convenience constructor
     @classmethod
     def for_directory(cls, submission_dir, package: str, sandbox=None, slot: int = 0,
                       preload: tuple[str, ...] = (), **kw):
         """A proxy whose workers run ``submission_dir``; one started by :meth:`prestart` imports
-        ``preload`` as it starts (one restarted after a crash does not: a submission that
-        crashes its worker again and again must not pay seconds of torch for each)."""
+        ``preload`` as it starts, one restarted after a timeout or crash imports
+        ``restart_preload`` (empty unless set: a submission that crashes its worker again and
+        again pays seconds of torch for each only in the tests that use torch, whose call limits
+        assume a worker that has it)."""
         from .launcher import Sandbox
 
         sb = sandbox or Sandbox()
-        proxy = cls(lambda: sb.start(submission_dir, slot=slot), package, **kw)
+        proxy = cls(lambda: sb.start(submission_dir, slot=slot, preload=proxy.restart_preload), package, **kw)
         proxy._spawn = lambda: sb.start(submission_dir, slot=slot, preload=preload, wait=False)
         return proxy
 
