@@ -53,14 +53,17 @@ def test_a_part_without_torch_starts_its_worker_without_it(started):
 
 
 def test_after_a_hang_in_a_torch_part_the_next_torch_part_keeps_its_marks(tmp_path, started):
-    """``flatten`` spins forever: its part times out, and the worker restarted for
-    train_model's tests (which never call flatten) imports torch before their first call."""
+    """``flatten`` spins forever: its part times out, and the worker restarted for the next
+    tests imports torch before their first call. TwoLayerFC's forward gets flatten from the
+    reference and train_model's tests never call it: both parts keep full marks."""
     pkg = tmp_path / "sub" / "cs231n"
     shutil.copytree(solutions_dir(ASSIGNMENT) / "cs231n", pkg, ignore=shutil.ignore_patterns("__pycache__"))
     source = pkg / "torch_models.py"
     source.write_text(replace_functions(source.read_text(), {"flatten": "def flatten(x):\n    while True:\n        pass\n"}))
-    res = grade_submission(Path(tmp_path / "sub"), ASSIGNMENT, parts=["torch_flatten", "torch_train_model"])
-    flatten, train = res.part("torch_flatten"), res.part("torch_train_model")
+    res = grade_submission(Path(tmp_path / "sub"), ASSIGNMENT,
+                           parts=["torch_flatten", "torch_two_layer_fc", "torch_train_model"])
+    flatten = res.part("torch_flatten")
     assert flatten.score == 0 and "did not finish within" in flatten.tests[0].message
-    assert train.tests and train.score == train.max_points, [t.message for t in train.tests]
+    for part in (res.part("torch_two_layer_fc"), res.part("torch_train_model")):
+        assert part.tests and part.score == part.max_points, [t.message for t in part.tests]
     assert len(started) >= 2 and set(started) == {("torch",)}, started

@@ -270,3 +270,54 @@ def test_prestarted_proxy_is_closed_when_no_test_takes_it(tmp_path):
     assert worker.alive
     plugin.close_proxies()
     assert not worker.alive
+
+
+SERVED_TORCH = '''
+import torch
+
+
+def flatten(x):
+    return x.transpose(1, -1).reshape(x.shape[0], -1)  # wrong: the served one replaces it
+
+
+def model(x):
+    return 2 * flatten(x)
+'''
+
+
+def test_a_served_function_takes_and_gives_tensors(tmp_path):
+    """A part that serves a torch function from the reference: the worker sends its tensor
+    arguments as arrays, the reference gets tensors and its tensor result comes back a tensor;
+    a place listed as a tensor that holds no array is refused, not converted."""
+    import types
+
+    from sandbox_helpers import plain_traits
+    from autograder.sandbox import SubmissionProxy, TimeBudget
+
+    (tmp_path / "tpkg").mkdir()
+    (tmp_path / "tpkg" / "__init__.py").write_text("")
+    (tmp_path / "tpkg" / "tm.py").write_text(SERVED_TORCH)
+    seen = []
+
+    def reference_flatten(x):
+        seen.append(type(x).__name__)
+        return x.reshape(x.shape[0], -1)
+
+    budget = TimeBudget(0)
+    budget.start_test(None, {"tpkg.tm.flatten": reference_flatten})
+    sb = Sandbox(use_bwrap=False, **plain_traits({"call_timeout": 60.0}))
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    with SubmissionProxy.for_directory(tmp_path, "tpkg", sandbox=sb, budget=budget, preload=("torch",)) as proxy:
+        proxy.prestart()  # both sides import torch side by side
+        import torch  # noqa: F401
+        out = proxy.call("tpkg.tm.model", proxy.call("torch.from_numpy", x))
+        assert isinstance(out, RemoteRef) and proxy.call("torch.is_tensor", out) is True
+        np.testing.assert_array_equal(proxy.call("numpy.asarray", out), 2 * x.reshape(2, -1))
+    assert seen == ["Tensor"]
+    forged = {"callback": "tpkg.tm.flatten", "args": ["not an array"], "kwargs": {}, "tensors": [0]}
+    worker = types.SimpleNamespace(sandbox=sb)
+    from autograder.sandbox import protocol
+
+    reply = protocol.unpack(SubmissionProxy._serve_callback(forged, budget, worker))
+    assert reply["ok"] is False and "no array argument at 0" in reply["error"]
+    assert seen == ["Tensor"]

@@ -32,6 +32,7 @@ capped here, on the trusted side, whatever the worker's own caps were set to.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 
 import numpy as np
@@ -511,20 +512,27 @@ class SubmissionProxy:
         """Run a served reference function for the worker: plain data in, plain data out.
 
         Only the functions the test at hand serves are run; dict/list arguments the
-        reference changed in place go back too. Whatever goes wrong is the answer, never
-        an exception here.
+        reference changed in place go back too. Arguments the worker sent as tensors
+        (``tensors``: their positions and names) reach the reference as torch tensors, and a
+        tensor result goes back as an array flagged ``tensor_result``. Whatever goes wrong is
+        the answer, never an exception here.
         """
         name = req.get("callback")
         fn = budget.served.get(name) if isinstance(name, str) else None
-        args, kwargs = req.get("args"), req.get("kwargs")
+        args, kwargs, tensors = req.get("args"), req.get("kwargs"), req.get("tensors") or []
         if fn is None:
             reply = {"ok": False, "error": f"{name!r} is not served by the grader in this test"}
-        elif not isinstance(args, list) or not isinstance(kwargs, dict) or not _plain_data((args, kwargs)):
+        elif not isinstance(args, list) or not isinstance(kwargs, dict) or not _plain_data((args, kwargs)) \
+                or not isinstance(tensors, list):
             reply = {"ok": False, "error": f"{name} takes plain data (arrays, numbers, strings, lists, dicts)"}
         else:
             try:
-                result = fn(*args, **kwargs)
-                reply = {"ok": True, "result": result,
+                call_args, call_kwargs = _as_tensors(args, kwargs, tensors) if tensors else (args, kwargs)
+                result = fn(*call_args, **call_kwargs)
+                tensor_result = _is_tensor(result)
+                if tensor_result:
+                    result = result.detach().cpu().numpy()
+                reply = {"ok": True, "result": result, "tensor_result": tensor_result,
                          "args": {i: a for i, a in enumerate(args) if isinstance(a, (dict, list))},
                          "kwargs": {k: v for k, v in kwargs.items() if isinstance(v, (dict, list))}}
             except Exception as e:  # noqa: BLE001 - the reference rejected the student's arguments
@@ -555,6 +563,26 @@ class SubmissionProxy:
     def _set_attr(self, ref: RemoteRef, name: str, value) -> None:
         self._request({"op": "set", "handle": ref._ag_id, "name": name, "value": value},
                       f"{ref._ag_label}.{name}", check=(ref,))
+
+
+def _as_tensors(args: list, kwargs: dict, where: list) -> tuple[list, dict]:
+    """Copies of ``args`` and ``kwargs`` with the arrays at ``where`` (positions and names, as
+    the worker listed them) made torch tensors; ValueError for a place that holds no array."""
+    import torch
+
+    args, kwargs = list(args), dict(kwargs)
+    for key in where:
+        holder = args if isinstance(key, int) and not isinstance(key, bool) and 0 <= key < len(args) \
+            else kwargs if isinstance(key, str) and key in kwargs else None
+        if holder is None or not isinstance(holder[key], np.ndarray):
+            raise ValueError(f"no array argument at {key!r} to make a tensor of")
+        holder[key] = torch.from_numpy(np.array(holder[key]))
+    return args, kwargs
+
+
+def _is_tensor(obj) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.Tensor)
 
 
 def _plain_data(obj, depth: int = 0) -> bool:

@@ -257,9 +257,14 @@ class Worker:
 
     def call_grader(self, name, args, kwargs):
         """Ask the grader to run ``name`` (data in, data out); dict/list arguments the reference
-        changed in place (a running mean in ``bn_param``) are updated here too."""
+        changed in place (a running mean in ``bn_param``) are updated here too. torch tensors
+        (top-level arguments and the result) cross as arrays, their places listed under
+        ``tensors``: values only, the result joins no autograd graph."""
+        args, kwargs = list(args), dict(kwargs)
+        tensors = _tensors_to_arrays(args, kwargs)
         try:
-            frame = protocol.pack({"seq": self.seq, "callback": name, "args": list(args), "kwargs": dict(kwargs)})
+            frame = protocol.pack({"seq": self.seq, "callback": name, "args": args, "kwargs": kwargs,
+                                   "tensors": tensors})
         except Exception as exc:  # noqa: BLE001
             raise TypeError(f"{name} was called with arguments that are not plain data "
                             f"(arrays, numbers, strings, lists, dicts): {exc}") from None
@@ -277,7 +282,12 @@ class Worker:
                 old.update(new)
             elif isinstance(old, list) and isinstance(new, list):
                 old[:] = new
-        return resp.get("result")
+        result = resp.get("result")
+        if resp.get("tensor_result") is True and isinstance(result, np.ndarray):
+            import torch
+
+            result = torch.from_numpy(result if result.flags.writeable else result.copy())
+        return result
 
     def op_exec(self, req):
         filename = req.get("filename") or "<cell>"
@@ -414,6 +424,25 @@ class Worker:
                 write_frame(PROTO_OUT, data)
             except BaseException:  # noqa: BLE001
                 os._exit(EXIT_CHANNEL_BROKEN)
+
+
+def _tensors_to_arrays(args, kwargs):
+    """Replace the torch tensors among ``args`` (a list) and ``kwargs`` (a dict) by numpy
+    arrays of their values (detached; packing the frame copies them); returns where they were
+    (positions and names)."""
+    torch = sys.modules.get("torch")
+    if torch is None:  # no tensor exists without torch imported
+        return []
+    where = []
+    for key, value in list(enumerate(args)) + list(kwargs.items()):
+        if isinstance(value, torch.Tensor):
+            array = value.detach().cpu().numpy()
+            if isinstance(key, int):
+                args[key] = array
+            else:
+                kwargs[key] = array
+            where.append(key)
+    return where
 
 
 def preload(names):

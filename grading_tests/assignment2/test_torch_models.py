@@ -5,8 +5,9 @@ tensors inside the worker (``torch.from_numpy``) and results come back with
 ``numpy.asarray(tensor.detach())``. The student's models stay in the worker.
 Forward passes are checked with weights drawn HERE and loaded into the
 student's model (``load_state_dict``), against a forward pass computed here
-from the same weights; training is checked by running the reference loop on an
-identical model.
+from the same weights, with ``flatten`` served from the reference (``from_reference``
+in assignment.toml: a flatten bug costs only its own part); training is checked by
+running the reference loop on an identical model.
 
 The best model is never run in the worker on held-out data: its description
 (layers, settings, initial weights, optimizer settings) comes back as data
