@@ -43,6 +43,7 @@ torch_models.py          test_torch_models
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -244,6 +245,12 @@ class Mutant:
     def modules(self) -> list[str]:
         return [m for m in FILE_MODULES[self.file]
                 if m != ACCURACY_MODULE or reaches_accuracy(self.file, self.function)]
+
+    @property
+    def qualified(self) -> str:
+        """The mutated function as the assignment's description names it
+        (``torch_models.flatten``, ``classifiers.fc_net.FullyConnectedNet``)."""
+        return f"{self.file[:-3].replace('/', '.')}.{self.function.split(' ')[0]}"
 
 
 def M(name, file, function, old=None, new=None, *, fails, dependents=(), note="", edits=None):
@@ -756,10 +763,18 @@ def grade_in_subprocess(submission_root: Path, modules: list[str] | None = None,
                                     timeout)["one"]
 
 
+@functools.lru_cache(maxsize=1)
+def _assignment2():
+    from autograder.course import load_assignment
+
+    return load_assignment("assignment2")
+
+
 def judge_mutant(mutant: Mutant, result: dict) -> list[str]:
     """Problems with a mutant's grading result (empty if it behaved as catalogued):
     a test of ``fails`` that passed or did not run, a failed test outside ``fails`` and
-    ``dependents``, a listed dependent that no longer exists, a grading error."""
+    ``dependents``, a listed dependent that no longer exists, a dependent failing on a part
+    that neither grades nor ``needs`` the mutated function, a grading error."""
     problems = []
     tests = result["tests"]
     messages = {name: msg for p in result["parts"].values() for name, msg in p["failed"]}
@@ -777,6 +792,15 @@ def judge_mutant(mutant: Mutant, result: dict) -> list[str]:
         if status == "failed" and name not in mutant.fails and name not in mutant.dependents:
             problems.append(f"{name}: failed but is neither in fails nor in dependents: "
                             f"{messages.get(name, '')[:200]}")
+    # a dependent may cost points only on a part that grades the mutated function or `needs`
+    # it (assignment.toml): any other part must take it from the reference (no double jeopardy)
+    spec = _assignment2()
+    for gid, part in sorted(result["parts"].items()):
+        lost = sorted(name for name, _ in part["failed"] if name in mutant.dependents)
+        declared = spec.part(gid).grades + spec.part(gid).needs if spec.part(gid) else ()
+        if lost and mutant.qualified not in declared:
+            problems.append(f"part {gid} loses {lost} to a bug of {mutant.qualified}, which it neither "
+                            f"grades nor needs: serve it from the reference (double jeopardy)")
     if result.get("errors"):
         problems.append(f"grading errors: {result['errors']}")
     return problems

@@ -108,3 +108,25 @@ def test_mutant_is_caught(mutant, mutant_results):
     result = mutant_results[mutant.name]
     problems = catalogue.judge_mutant(mutant, result)
     assert not problems, f"{mutant.name} ({mutant.file}): " + "; ".join(problems)
+
+
+def test_a_dependent_on_a_part_that_does_not_need_the_function_is_double_jeopardy():
+    """judge_mutant refuses a catalogued dependent that costs a part which neither grades nor
+    `needs` the mutated function (flatten's bug used to cost TwoLayerFC's forward test)."""
+    import dataclasses
+
+    flatten = next(m for m in catalogue.MUTANTS if m.function == "flatten")
+    listed = dataclasses.replace(flatten, dependents=frozenset({"two_layer_fc_forward"}))
+    result = {"tests": {"flatten": "failed", "two_layer_fc_forward": "failed"}, "errors": [],
+              "parts": {"torch_flatten": {"failed": [("flatten", "wrong")]},
+                        "torch_two_layer_fc": {"failed": [("two_layer_fc_forward", "wrong")]}}}
+    problems = catalogue.judge_mutant(listed, result)
+    assert len(problems) == 1 and "torch_two_layer_fc" in problems[0] and "double jeopardy" in problems[0]
+    # a backward part that `needs` its forward may lose its tests to the forward's bug
+    forward = next(m for m in catalogue.MUTANTS if m.function == "relu_forward")
+    backward_test = sorted(catalogue.USERS["relu_forward"])[0]
+    listed = dataclasses.replace(forward, dependents=frozenset({backward_test}))
+    result = {"tests": {**{n: "failed" for n in forward.fails}, backward_test: "failed"}, "errors": [],
+              "parts": {"relu_forward": {"failed": [(n, "") for n in forward.fails]},
+                        "relu_backward": {"failed": [(backward_test, "")]}}}
+    assert catalogue.judge_mutant(listed, result) == []
