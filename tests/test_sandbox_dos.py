@@ -106,6 +106,22 @@ def test_test_deadline_stops_a_test_that_hangs_every_call():
         still_works(p)
 
 
+def test_a_call_that_ran_out_of_memory_fails_at_once_afterwards():
+    """A memory bomb takes seconds of zeroed pages at every call (2.3 s a call at the 4 GB
+    limit): like a hang, it runs once and later calls of the same function fail at once."""
+    budget = TimeBudget(total=0)
+    with make_proxy("plain", slot=13) as p:
+        p._budget = budget
+        with pytest.raises(StudentCodeError) as ei:
+            p.attacks.allocate(20)
+        assert ei.value.exc_type == "MemoryError", ei.value
+        t0 = time.monotonic()
+        with pytest.raises(StudentCodeError, match="it ran out of memory in an earlier test, so it is not run again"):
+            p.attacks.allocate(20)
+        assert time.monotonic() - t0 < 0.5
+        still_works(p)  # other functions run as before
+
+
 def _hanging_submission(dest: Path) -> Path:
     """The reference package with every student module spinning at import: every call hangs."""
     pkg = dest / "cs231n"

@@ -72,6 +72,9 @@ class TimeBudget:
         self.call_limits: dict[str, float] = dict(call_limits or {})
         # calls that hit their time limit once: later calls fail at once with the same message
         self.hung: dict[str, str] = {}
+        # calls that ran out of memory once (MemoryError at the worker's memory limit: seconds
+        # of zeroed pages each time): later calls fail at once too
+        self.out_of_memory: dict[str, str] = {}
         # when set (calibrating on the reference), the longest time each call took
         self.record: dict[str, float] | None = None
         # the least a calibrated call of the test at hand may take (its part's time_limit)
@@ -117,11 +120,15 @@ class TimeBudget:
         return derived if not chosen or chosen <= 0 else min(derived, chosen)
 
     def check_hung(self, label: str) -> None:
-        """Fail at once if ``label`` already ran out of time in this grading."""
+        """Fail at once if ``label`` already ran out of time or memory in this grading."""
         message = self.hung.get(label)
         if message is not None:
             raise StudentTimeout(f"{message} (it timed out in an earlier test, so it is not run again)",
                                  exc_type="Timeout", function=label)
+        message = self.out_of_memory.get(label)
+        if message is not None:
+            raise StudentCodeError(f"{message} (it ran out of memory in an earlier test, so it is not run "
+                                   "again)", exc_type="MemoryError", function=label)
 
     def exhausted(self, which: str, label: str) -> StudentTimeout:
         if which == "submission":
@@ -492,7 +499,10 @@ class SubmissionProxy:
         self.last_stdout = stdout[-limit:] if isinstance(stdout, str) else ""
         self.last_stdout_bytes = resp.get("stdout_bytes") if isinstance(resp.get("stdout_bytes"), int) else 0
         if not resp["ok"]:
-            raise self._error(resp.get("error"), label)
+            error = self._error(resp.get("error"), label)
+            if error.exc_type == "MemoryError" and msg.get("op") == "call":
+                budget.out_of_memory[label] = error.message
+            raise error
         return resp if raw else resp.get("result")
 
     def _install_served(self, worker, budget: TimeBudget, label: str) -> None:
