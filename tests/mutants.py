@@ -89,6 +89,13 @@ class _ReferenceAsSubmission:
         return getattr(importlib.import_module(module), name)
 
 
+@functools.lru_cache(maxsize=1)
+def _assignment2():
+    from autograder.course import load_assignment
+
+    return load_assignment("assignment2")
+
+
 _REACH: frozenset[tuple[str, str]] | None = None
 
 
@@ -100,11 +107,10 @@ def accuracy_reach() -> frozenset[tuple[str, str]]:
     once a process (about a second)."""
     global _REACH
     if _REACH is None:
-        from autograder.course import load_assignment
         from autograder.paths import grading_tests_dir
         from autograder.pytest_plugin import import_reference
 
-        spec_a = load_assignment("assignment2")
+        spec_a = _assignment2()
         ref = import_reference(spec_a.solutions_dir, spec_a.package,
                                [f"{spec_a.package}.{m}" for m in ("classifiers.fc_net",
                                 "classifiers.cnn", "solver", "optim", "data_utils")])
@@ -763,13 +769,6 @@ def grade_in_subprocess(submission_root: Path, modules: list[str] | None = None,
                                     timeout)["one"]
 
 
-@functools.lru_cache(maxsize=1)
-def _assignment2():
-    from autograder.course import load_assignment
-
-    return load_assignment("assignment2")
-
-
 def judge_mutant(mutant: Mutant, result: dict) -> list[str]:
     """Problems with a mutant's grading result (empty if it behaved as catalogued):
     a test of ``fails`` that passed or did not run, a failed test outside ``fails`` and
@@ -797,7 +796,8 @@ def judge_mutant(mutant: Mutant, result: dict) -> list[str]:
     spec = _assignment2()
     for gid, part in sorted(result["parts"].items()):
         lost = sorted(name for name, _ in part["failed"] if name in mutant.dependents)
-        declared = spec.part(gid).grades + spec.part(gid).needs if spec.part(gid) else ()
+        described = spec.part(gid)
+        declared = described.grades + described.needs if described else ()
         if lost and mutant.qualified not in declared:
             problems.append(f"part {gid} loses {lost} to a bug of {mutant.qualified}, which it neither "
                             f"grades nor needs: serve it from the reference (double jeopardy)")
