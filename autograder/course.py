@@ -10,6 +10,7 @@ The framework knows no course. Each assignment describes itself in
     hidden_site_paths = ["sklearn/datasets/data"]  # site-packages folders hidden from workers
     preload = ["torch"]                 # heavy modules imported up front on both sides
     preload_for = ["test_torch.py"]     # the hidden test files that need them (see below)
+    notebook_preload = ["numpy"]        # what grade-all --execute's warm kernels import up front
 
     [parts.affine_forward]              # one table a graded part (grade_id = notebook cell)
     grades = ["layers.affine_forward"]  # what the part grades (names inside the package)
@@ -103,6 +104,10 @@ class Assignment:
     # ``autograder grade`` on two or more cores runs them in a second grader process, beside
     # the other files, whose worker then starts without the preload (empty: one process)
     preload_for: tuple[str, ...] = ()
+    # what the notebooks import before their first graded cell (numpy, matplotlib.pyplot, the
+    # data loader's library): the fork server of grade-all --execute's notebook kernels
+    # imports them once (besides ipykernel) and each kernel is forked with them imported
+    notebook_preload: tuple[str, ...] = ()
     parts: tuple[PartSpec, ...] = ()
     demo: DemoSpec = field(default_factory=DemoSpec)
 
@@ -215,6 +220,7 @@ def load_assignment(name: str, root: Path | str | None = None) -> Assignment:
         hidden_site_paths=_strings(head, "hidden_site_paths", f"{path} [assignment]"),
         preload=_strings(head, "preload", f"{path} [assignment]"),
         preload_for=_test_files(head, path),
+        notebook_preload=_strings(head, "notebook_preload", f"{path} [assignment]"),
         parts=parts,
         demo=_demo(data.get("demo", {}), str(path)),
     )

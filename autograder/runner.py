@@ -72,6 +72,26 @@ def start_warm_workers(assignment: str, root: Path | None = None, sandbox_config
     return zygote
 
 
+def start_warm_kernels(assignment: str, root: Path | None = None, config=None):
+    """Start a fork server of notebook kernels (:meth:`autograder.sandbox.warm.Zygote.start_kernels`)
+    importing the assignment's ``notebook_preload``, for the kernels of this process and the
+    processes forked from it, and install it; returns it, or None where it cannot be had (as
+    for :func:`start_warm_workers`). ``config`` must be the one the kernels' ``Sandbox`` gets
+    (the course's nbgrader config), or they start cold."""
+    from autograder.sandbox import Sandbox, warm
+
+    root = Path(root) if root else course_root()
+    spec = load_assignment(assignment, root)
+    zygote = warm.Zygote.start_kernels(Sandbox(config=config) if config is not None else Sandbox(),
+                                       tuple(spec.notebook_preload))
+    warm.install_kernels(zygote)
+    if zygote is not None:
+        import atexit
+
+        atexit.register(zygote.close)
+    return zygote
+
+
 def import_preload(names: Iterable[str]) -> None:
     """Import an assignment's ``preload`` here, on the trusted side (a whole grading, while its
     prestarted worker imports its own; grade-all's job servers, before they fork), defer

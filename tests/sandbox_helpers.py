@@ -119,3 +119,34 @@ def processes_of_uid(uid: int) -> list[int]:
             except OSError:
                 pass
     return out
+
+
+async def run_in_kernel(config, cwd: Path, code: str, slot: int | None, *, warm: bool | None = None) -> str:
+    """What ``code`` printed (and the names of errors it raised) in a ``SandboxedKernelManager``
+    kernel of ``slot`` started with ``config`` in ``cwd``; ``warm``: whether it must have been
+    forked warm (None: either)."""
+    from autograder.nbgrader_integration.sandboxed_kernel import SandboxedKernelManager
+
+    km = SandboxedKernelManager(slot=slot, config=config)
+    await km.start_kernel(cwd=str(cwd))
+    assert warm is None or km.warm is warm
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=120)
+        msg_id = kc.execute(code)
+        out = []
+        while True:
+            msg = await kc.get_iopub_msg(timeout=120)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                out.append("ERROR " + msg["content"]["ename"])
+            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        return "".join(out)
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from traitlets.config import Config
 
-from autograder.nbgrader_integration.sandboxed_kernel import SandboxedKernelManager
 from autograder.sandbox.slots import GRADE_SLOT_BASE, acquire_slot
-from sandbox_helpers import IS_ROOT, bwrap_reason, worker_python
+from sandbox_helpers import IS_ROOT, bwrap_reason, run_in_kernel, worker_python
 
 SLOT = 16
 UID = 61000 + SLOT
@@ -32,31 +31,6 @@ except OSError as e:
 
 def digits_path() -> str:
     return str(Path(importlib.util.find_spec("sklearn").origin).parent / "datasets" / "data" / "digits.csv.gz")
-
-
-async def run_in_kernel(config: Config, cwd: Path, code: str, slot: int | None = SLOT) -> str:
-    km = SandboxedKernelManager(slot=slot, config=config)
-    await km.start_kernel(cwd=str(cwd))
-    kc = km.client()
-    kc.start_channels()
-    try:
-        await kc.wait_for_ready(timeout=120)
-        msg_id = kc.execute(code)
-        out = []
-        while True:
-            msg = await kc.get_iopub_msg(timeout=120)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            if msg["msg_type"] == "stream":
-                out.append(msg["content"]["text"])
-            elif msg["msg_type"] == "error":
-                out.append("ERROR " + msg["content"]["ename"])
-            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                break
-        return "".join(out)
-    finally:
-        kc.stop_channels()
-        await km.shutdown_kernel(now=True)
 
 
 def notebook_folder(base: Path) -> Path:
@@ -79,7 +53,7 @@ def test_kernel_without_bwrap_runs_unprivileged(world_dir):
     cfg.Sandbox.python = python
     folder = notebook_folder(world_dir)
     victim = world_dir / "grader-owned.txt"
-    out = asyncio.run(run_in_kernel(cfg, folder, PROBE.format(digits=digits_path(), victim=str(victim))))
+    out = asyncio.run(run_in_kernel(cfg, folder, PROBE.format(digits=digits_path(), victim=str(victim)), SLOT))
     assert f"UID {UID} CAPEFF 0000000000000000 NNP 1" in out, out
     assert "DENIED PermissionError" in out and victim.read_text() == "keep", out
 

@@ -19,7 +19,9 @@ and then forks (``os.fork()``) one fresh child per job (it is single-threaded an
 never grades itself, so every child starts from the same clean state).
 At its first job it also starts the course's warm fork server
 (:func:`start_warm_workers`, :mod:`autograder.sandbox.warm`): the jobs' sandboxed
-workers are forked from it with torch imported, each into a sandbox of its own.
+workers are forked from it with torch imported, each into a sandbox of its own;
+and, when the jobs execute the notebooks, a second one for their kernels, with
+ipykernel and the assignment's ``notebook_preload`` imported.
 
 Protocol: the server reads one request a line on stdin, ``["JOB.json",
 "RESULT.json", "LOG"]``, and answers ``pid <child pid>`` and then ``exit <exit
@@ -132,27 +134,34 @@ def _wait_or_orphaned(pid: int, requests: int) -> int | None:
 def start_warm_workers(job_file: str) -> None:
     """Start this server's warm fork server (:mod:`autograder.sandbox.warm`) for the course and
     assignment of its first job, importing the assignment's ``preload``; every job forked
-    from here then forks its workers from it.  Where warm workers cannot be had, or it fails,
-    the workers start cold (as ``autograder grade``'s do)."""
+    from here then forks its workers from it; and, if the job executes the notebooks, the
+    fork server of their kernels.  Where warm workers cannot be had, or it fails, the workers
+    (kernels) start cold (as ``autograder grade``'s do)."""
     try:
         from autograder.config import course_config
+        from autograder.runner import start_warm_kernels
         from autograder.runner import start_warm_workers as start
 
         from .records import GradeJob
 
         job = GradeJob.from_json(Path(job_file).read_text())
         start(job.assignment, Path(job.course_root), course_config(job.course_root))
+        if job.options.execute_notebooks:
+            start_warm_kernels(job.assignment, Path(job.course_root), course_config(job.course_root))
     except Exception:  # noqa: BLE001 -- cold workers still grade; say why in the server's log
         traceback.print_exc()
 
 
 def stop_warm_workers() -> None:
-    """Stop this server's warm fork server, if it has one."""
+    """Stop this server's warm fork servers, if it has any."""
     from autograder.sandbox import warm
 
     if warm.installed() is not None:
         warm.installed().close()
         warm.install(None)
+    if warm.installed_kernels() is not None:
+        warm.installed_kernels().close()
+        warm.install_kernels(None)
 
 
 def serve(preload: tuple[str, ...] = ()) -> int:

@@ -24,10 +24,21 @@ bubblewrap or not, the uid, cgroups, protections), with the launcher's
 The limits are the ``Sandbox`` traits of ``nbgrader_config.py``
 (``c.Sandbox.memory_limit_mb``...); ``c.Sandbox.require_isolation = True``
 refuses to start a kernel without every protection.
+
+Warm kernels: where a kernels' fork server is installed in this process
+(``autograder.sandbox.warm.install_kernels``; grade-all's job servers start one
+when they execute notebooks) and serves this sandbox, the kernel is forked from
+it, with ipykernel and the assignment's ``notebook_preload`` already imported,
+into a sandbox built fresh for it (new namespaces, ``/submission``, ``/tmp``,
+the same uid, rlimits and cgroups; only its own socket folder in sight), and
+runs ``python -m ipykernel_launcher`` there as a cold kernel would
+(``zygote.run_kernel``).  If that fails the kernel starts cold.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
+import secrets
 import shutil
 import stat
 import tempfile
@@ -36,8 +47,9 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Int, List, Unicode, default
 
-from autograder.sandbox.launcher import (LaunchPlan, Sandbox, bwrap_command, copy_submission, drop_privileges,
-                                         worker_env)
+from autograder.sandbox import warm
+from autograder.sandbox.launcher import (SANDBOX_SUBMISSION, LaunchPlan, MiB, Sandbox, bwrap_command,
+                                         copy_submission, drop_privileges)
 from autograder.sandbox.limits import CgroupSet, kill_processes_of, make_preexec
 from autograder.sandbox.slots import GRADE_SLOT_BASE, GRADE_SLOT_COUNT, acquire_slot
 
@@ -71,6 +83,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.launch_plan: LaunchPlan | None = None  # the running kernel's
         self._slot_hold = None  # the acquire_slot context while this kernel holds a slot
         self._held_slot: int | None = None
+        self._zygote: warm.Zygote | None = None  # the kernels' fork server this kernel comes from
+        self._sockets: Path | None = None  # then: its folder of the zygote's sockets/
+        self.warm = False  # the running kernel was forked warm
 
     def _slot(self) -> int:
         """The configured slot, or one taken from the free ones (kept until cleanup)."""
@@ -90,13 +105,24 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw):
         if self._private is None:
             self._private = Path(tempfile.mkdtemp(prefix="autograder-kernel-"))
-            ipc = self._private / "ipc"
-            ipc.mkdir(mode=0o700)
+            self._zygote = self._warm_zygote()
+            if self._zygote is not None:  # where the fork server's sandboxes see the sockets
+                ipc = self._sockets = self._zygote.new_sockets(secrets.token_hex(12))
+            else:
+                ipc = self._private / "ipc"
+                ipc.mkdir(mode=0o700)
             # the kernel (not the grader) creates the sockets: absolute paths, bound
             # at the same place inside the sandbox
             self.ip = str(ipc / "kernel")
             self.connection_file = str(ipc / "kernel.json")
         return await super()._async_pre_start_kernel(**kw)
+
+    def _warm_zygote(self) -> "warm.Zygote | None":
+        """The installed kernels' fork server, if it serves this kernel's sandbox."""
+        zygote = warm.installed_kernels()
+        if zygote is None or not zygote.serves(self.sandbox, self.sandbox.launch_plan("notebook", self._slot())):
+            return None
+        return zygote
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         sb = self.sandbox
@@ -110,6 +136,10 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.log.warning("sandboxed kernel: protections off on this machine: %s", ", ".join(off))
 
         cwd = Path(kw.pop("cwd", None) or os.getcwd()).resolve()
+        argv = kernel_cmd[kernel_cmd.index("-f"):] if "-f" in kernel_cmd else ["-f", self.connection_file]
+        self.warm = False
+        if self._zygote is not None and self._launch_warm(plan, cwd, argv):
+            return
         work = self._private / "work"
         if work.exists():
             shutil.rmtree(work)
@@ -127,7 +157,6 @@ class SandboxedKernelManager(AsyncKernelManager):
                 except OSError:
                     pass
 
-        argv = kernel_cmd[kernel_cmd.index("-f"):] if "-f" in kernel_cmd else ["-f", self.connection_file]
         inner = [sb.python, "-B", "-m", self.kernel_module, *argv]
         if plan.uses_bwrap:
             home = "/tmp"
@@ -143,17 +172,54 @@ class SandboxedKernelManager(AsyncKernelManager):
             home = str(tmp)
             cmd = [*drop_privileges(plan), *inner]
             kw["cwd"] = str(work)
-        env = worker_env(home)
-        del env["MPLBACKEND"]  # a notebook picks its own (inline)
-        env.update(PYDEVD_DISABLE_FILE_VALIDATION="1", IPYTHONDIR=f"{home}/.ipython",
-                   JUPYTER_RUNTIME_DIR=f"{home}/.jupyter-runtime")
-        kw["env"] = env
+        kw["env"] = warm.kernel_env(home)
 
         limits = sb.process_limits(plan)
         self._cgroups = sb.new_cgroups(plan)
         kw["preexec_fn"] = make_preexec(limits, self._cgroups.procs_files, plan.nproc_applies)
         self.log.debug("sandboxed kernel command: %s", cmd)
         await super()._async_launch_kernel(cmd, **kw)
+
+    def _launch_warm(self, plan: LaunchPlan, cwd: Path, argv: list[str]) -> bool:
+        """Have the kernels' fork server fork this kernel on a copy of ``cwd`` (module doc);
+        False (after saying why in the log): start it cold."""
+        sb, zygote, token = self.sandbox, self._zygote, self._sockets.name
+        for path in (self._sockets, Path(self.connection_file)):  # the kernel makes its sockets here
+            os.chown(path, plan.uid, plan.gid, follow_symlinks=False)
+        inbox = zygote.inbox / token
+        copy_submission(cwd, inbox)  # the zygote copies it into the kernel's /submission
+        cgroups = sb.new_cgroups(plan)
+        status_r, status_w = os.pipe()
+        life_r, life_w = os.pipe()
+        theirs = [status_w, life_r, *(os.open(f, os.O_WRONLY) for f in cgroups.procs_files)]
+        request = warm.WarmRequest(
+            token=token, uid=plan.uid, gid=plan.gid, submission_bytes=sb.submission_tmpfs_mb * MiB,
+            tmp_bytes=sb.tmp_tmpfs_mb * MiB, limits=dataclasses.asdict(sb.process_limits(plan)),
+            kind="kernel", module=self.kernel_module, argv=argv,
+            env=dict(warm.kernel_env("/tmp"), PWD=SANDBOX_SUBMISSION))  # PWD: as bwrap's --chdir sets it
+        sent = zygote.fork_worker(request, theirs)
+        for fd in theirs:
+            os.close(fd)
+        proc = warm.WarmKernel(status_r, life_w)
+        started = sent and proc.wait_started(sb.startup_timeout)
+        _rmtree(inbox)
+        if not started:
+            self.log.warning("sandboxed kernel: a warm start failed (%s); starting it cold",
+                             proc.message or "the fork server did not answer")
+            proc.close()
+            cgroups.remove()
+            return False
+        self._cgroups = cgroups
+        if self.kernel_spec is not None:
+            self.kernel_spec.interrupt_mode = "message"  # no signal reaches it
+        # what LocalProvisioner.launch_kernel records of a Popen'd kernel
+        self.provisioner.process = proc
+        self.provisioner.pid = self.provisioner.pgid = None
+        self.provisioner.cwd = cwd
+        self._reconcile_connection_info(self.provisioner.connection_info)
+        self.warm = True
+        self.log.debug("sandboxed kernel: forked from the warm fork server as uid %s", plan.uid)
+        return True
 
     # ------------------------------------------------------------------ cleanup
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
@@ -167,6 +233,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             if self._private is not None:
                 _rmtree(self._private)
                 self._private = None
+            if self._sockets is not None:
+                _rmtree(self._sockets)
+                self._sockets = None
 
     cleanup_resources = _async_cleanup_resources  # AsyncKernelManager binds the base function
 

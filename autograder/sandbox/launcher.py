@@ -208,6 +208,11 @@ class Sandbox(LoggingConfigurable):
                                    "(autograder.sandbox.warm): grade-all starts one per job server. Only "
                                    "as root with bubblewrap; elsewhere, or if a warm start fails, workers "
                                    "start cold.").tag(config=True)
+    warm_kernels = Bool(True, help="Fork grade-all --execute's notebook kernels from a warm fork server "
+                                   "that has ipykernel and the assignment's `notebook_preload` imported, "
+                                   "each into a sandbox built fresh for it (autograder.sandbox.warm). Only "
+                                   "as root with bubblewrap; elsewhere, or if a warm start fails, kernels "
+                                   "start cold.").tag(config=True)
     stdout_tail_bytes = Int(4096, help="How much of a call's printed output is kept for feedback.").tag(config=True)
 
     def __init__(self, **kw):

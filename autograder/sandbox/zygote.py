@@ -30,6 +30,14 @@ once per fork server instead of once per worker:
   (``exit N``, N = the worker's exit code or 128 + the signal that killed it;
   ``error MESSAGE`` when the sandbox could not be built).
 
+With ``--kernels SOCKETS PRELOAD`` it is the fork server of notebook kernels instead
+(``autograder.nbgrader_integration.sandboxed_kernel``): it imports ipykernel and
+``PRELOAD`` (what the course's notebooks import first: numpy, matplotlib...) and
+forks each kernel into the same kind of fresh sandbox, which also gets its own
+folder of ``SOCKETS`` (the kernel's ZeroMQ sockets; the other kernels' folders are
+covered), and runs ``python -m ipykernel_launcher`` there: the kernel is what a
+cold one would be, minus the imports.
+
 Why by hand (ctypes): ``os.unshare`` only exists from Python 3.12 and no
 library in the lock file wraps ``mount``/``prctl``.  The grader's side is
 ``autograder.sandbox.warm``.
@@ -41,6 +49,7 @@ import json
 import os
 import re
 import resource
+import runpy
 import select
 import shutil
 import signal
@@ -52,6 +61,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 INBOX = HERE + "/inbox"  # the grader's copies of submissions, one folder a worker (read-only)
 SUBMISSION = "/submission"
 WORKER_LOG = "/tmp/worker-output.log"
+SOCKETS = None  # a kernels' fork server: the folder of the kernels' socket folders (argv)
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
@@ -122,9 +132,19 @@ def build_sandbox(req, cgroup_fds):
     except (OSError, shutil.Error) as exc:
         raise SeedFailed(f"the submission does not fit into the sandbox's {SUBMISSION} ({exc})") from None
     tmpfs(INBOX, 4096, "0555", flags=MS_NOSUID | MS_NODEV | MS_RDONLY)  # the inbox, hidden again
+    own = None
+    if req.get("kind") == "kernel":  # its sockets' folder, reachable once /tmp is covered
+        own = os.open(os.path.join(SOCKETS, req["token"]), os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
     fresh_tmp(req["tmp_bytes"])
     if os.path.isdir("/dev/shm"):
         tmpfs("/dev/shm", req["tmp_bytes"], "1777")
+    if own is not None:
+        # the shared sockets folder covered (no other kernel's folder in sight), then this
+        # kernel's own folder bound back, writable, at the same path as on the host
+        tmpfs(SOCKETS, 1 << 20, "0755")
+        os.mkdir(os.path.join(SOCKETS, req["token"]), 0o700)
+        mount(f"/proc/self/fd/{own}", os.path.join(SOCKETS, req["token"]), None, MS_BIND)
+        os.close(own)
 
 
 class SeedFailed(Exception):
@@ -198,19 +218,20 @@ def exit_code(status):
     return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
 
 
-def namespace_init(req, req_r, resp_w, worker):
-    """Pid 1 of the worker's new pid namespace; never returns."""
-    os.dup2(req_r, 0)
-    os.dup2(resp_w, 1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)  # the fork server's log is not the worker's
+def namespace_init(req, pipes, run):
+    """Pid 1 of the worker's new pid namespace; never returns. ``pipes``: the worker's request
+    and response pipes, its fds 0 and 1 (a kernel has none: /dev/null); ``run()`` is the
+    worker or kernel itself."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd, source in enumerate([*pipes, devnull, devnull, devnull][:3]):
+        os.dup2(source, fd)  # fd 2: the fork server's log is not the worker's
     os.closerange(3, 1 << 16)  # the control socket, status and life pipes, anything else
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)  # this namespace's processes only
     drop_privileges(req["uid"], req["gid"])
     set_limits(req.get("limits") or {})
     pid = os.fork()
     if pid == 0:
-        run_worker(worker)
+        run()
     for fd in (0, 1):
         os.dup2(os.open(os.devnull, os.O_RDWR), fd)
     while True:  # reap orphans; leave (killing the namespace) with the worker
@@ -229,18 +250,47 @@ def run_worker(worker):
         sys.argv = [os.path.join(HERE, "worker.py"), SUBMISSION, WORKER_LOG]
         sys.modules["__main__"] = worker  # as in a cold worker, where worker.py is the script
         worker._setup_fds(WORKER_LOG)
-        import random
-
-        random.seed()  # a fresh process's seeds, not the fork server's (numpy: the same)
-        worker.np.random.seed()
+        reseed()
         worker.serve_submission(SUBMISSION)
     finally:
         os._exit(1)
 
 
-def watch(req, fds, worker):
-    """The first child: build the sandbox, start its init, report its exit; never returns."""
-    req_r, resp_w, status_w, life_r, *cgroup_fds = fds
+def run_kernel(req):
+    """The kernel itself (pid 2): ``python -m ipykernel_launcher -f CONNECTION_FILE`` as a cold
+    kernel runs it, in the folder and environment a cold kernel gets."""
+    code = 1
+    try:
+        os.chdir(SUBMISSION)
+        os.environ.clear()
+        os.environ.update(req["env"])
+        reseed()
+        sys.path[0] = SUBMISSION  # what `python -m` puts first (the launcher takes it out again)
+        sys.argv = [req["module"], *req["argv"]]
+        try:
+            runpy.run_module(req["module"], run_name="__main__", alter_sys=True)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        os._exit(code)
+
+
+def reseed():
+    """A fresh process's random seeds, not the fork server's (numpy's too, if imported)."""
+    import random
+
+    random.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+
+
+def watch(req, fds, run):
+    """The first child: build the sandbox, start its init, report its exit; never returns.
+    ``fds``: a worker's request read end and response write end (not a kernel's), the status
+    write end, the life read end, then the cgroup.procs files."""
+    kernel = req.get("kind") == "kernel"
+    pipes, (status_w, life_r, *cgroup_fds) = ((), fds) if kernel else (fds[:2], fds[2:])
     code = 1
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -252,14 +302,16 @@ def watch(req, fds, worker):
         except BaseException as exc:  # noqa: BLE001 - reported to the grader, which falls back
             os.write(status_w, f"error the warm sandbox could not be built: {exc}\n".encode())
             os._exit(1)
+        if kernel:
+            os.write(status_w, b"started\n")  # the sandbox is built: the kernel comes next
         pid = os.fork()
         if pid == 0:
             try:
-                namespace_init(req, req_r, resp_w, worker)
+                namespace_init(req, pipes, run)
             finally:
                 os._exit(1)
-        os.close(req_r)
-        os.close(resp_w)
+        for fd in pipes:
+            os.close(fd)
         pidfd = os.pidfd_open(pid)
         poller = select.poll()
         poller.register(life_r, select.POLLIN)  # POLLHUP: the grader closed it
@@ -281,7 +333,8 @@ def watch(req, fds, worker):
 
 
 # ---------------------------------------------------------------------- the server
-def serve(control, worker):
+def serve(control, run):
+    """Fork a watcher for each request; ``run(req)`` is what the worker (or kernel) runs."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the watchers are reaped by the kernel
     while True:
         try:
@@ -292,7 +345,10 @@ def serve(control, worker):
             return 0  # the grader closed its end
         try:
             req = json.loads(msg)
-            ok = int(req["uid"]) > 0 and int(req["gid"]) > 0 and len(fds) >= 4 and "/" not in req["token"]
+            kernel = req.get("kind") == "kernel"
+            ok = (int(req["uid"]) > 0 and int(req["gid"]) > 0 and len(fds) >= (2 if kernel else 4)
+                  and kernel == (SOCKETS is not None)  # a worker from a kernels' server, or the reverse: no
+                  and "/" not in req["token"] and req["token"] not in ("", ".", ".."))
         except (ValueError, KeyError, TypeError):
             ok = False
         if ok:
@@ -300,22 +356,43 @@ def serve(control, worker):
             if pid == 0:
                 try:
                     control.close()
-                    watch(req, fds, worker)
+                    watch(req, fds, lambda: run(req))
                 finally:
                     os._exit(1)
         for fd in fds:
             os.close(fd)
 
 
+def preload_kernels(names):
+    """Import what a kernel imports before it runs a cell (ipykernel), then ``names``; a module
+    that fails to import is left to the notebook that imports it. Then ``gc.freeze()``."""
+    import gc
+    import importlib
+
+    for name in ["ipykernel.kernelapp", *names]:
+        try:
+            importlib.import_module(name)
+        except BaseException as exc:  # noqa: BLE001 - the zygote's log says why
+            print(f"zygote: could not import {name}: {exc!r}", file=sys.stderr)
+    gc.freeze()
+
+
 def main(argv):
+    global SOCKETS
     control = socket.socket(fileno=os.dup(0))
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    worker = load("_autograder_worker", "worker.py")
-    worker.preload([n for n in (argv[0] if argv else "").split(",") if n])  # then gc.freeze()s them
+    if argv[:1] == ["--kernels"]:
+        SOCKETS, argv = argv[1], argv[2:]
+        preload_kernels([n for n in (argv[0] if argv else "").split(",") if n])
+        run = run_kernel
+    else:
+        worker = load("_autograder_worker", "worker.py")
+        worker.preload([n for n in (argv[0] if argv else "").split(",") if n])  # then gc.freeze()s them
+        run = lambda req: run_worker(worker)  # noqa: E731
     control.send(b"ready")
-    return serve(control, worker)
+    return serve(control, run)
 
 
 if __name__ == "__main__":
