@@ -129,10 +129,10 @@ async def run_in_kernel(config, cwd: Path, code: str, slot: int | None, *, warm:
 
     km = SandboxedKernelManager(slot=slot, config=config)
     await km.start_kernel(cwd=str(cwd))
-    assert warm is None or km.warm is warm
     kc = km.client()
     kc.start_channels()
     try:
+        assert warm is None or km.warm is warm
         await kc.wait_for_ready(timeout=120)
         msg_id = kc.execute(code)
         out = []

@@ -6,10 +6,12 @@ and nothing of the fork server (its inbox, the other kernels' sockets) reaches a
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import signal
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -25,13 +27,15 @@ UID = 61000 + SLOT
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="warm kernels need a root grader")
 
-# What a kernel is, as a notebook sees it.
+# What a kernel is, as a notebook sees it (and what it sees of the host).
 DESCRIBE = r'''
 import json, os, sys, matplotlib
 print(json.dumps({"env": dict(os.environ), "path": sys.path, "flags": str(sys.flags), "cwd": os.getcwd(),
                   "files": sorted(os.listdir(".")), "backend": matplotlib.get_backend(), "uid": os.getuid(),
-                  "argv0": sys.argv[0], "executable": sys.executable, "preloaded": "mailbox" in sys.modules}))
-'''
+                  "argv0": sys.argv[0], "executable": sys.executable, "preloaded": "mailbox" in sys.modules,
+                  "digits": os.path.exists(%(digits)r), "hidden_tests": os.path.exists(%(hidden)r)}))
+''' % {"digits": str(Path(importlib.util.find_spec("sklearn").origin).parent / "datasets/data/digits.csv.gz"),
+       "hidden": str(course_root() / "grading_tests")}
 
 
 def config() -> Config:
@@ -85,6 +89,7 @@ def test_a_warm_kernel_is_the_cold_kernel_minus_the_imports(kernels, world_dir):
     assert warm_one == cold_one
     assert warm_one["cwd"] == "/submission" and warm_one["files"] == ["Notebook.ipynb", "helper.py"]
     assert warm_one["backend"] == "module://matplotlib_inline.backend_inline" and warm_one["uid"] == UID
+    assert warm_one["digits"] and not warm_one["hidden_tests"]  # the notebooks' data; no hidden suite
     assert "" in warm_one["path"]  # the notebook's folder is importable, as in a cold kernel
     assert kernel_json(folder, "import json, helper\nprint(json.dumps(helper.ANSWER))", warm_start=True) == 42
 
