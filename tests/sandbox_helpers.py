@@ -150,3 +150,18 @@ async def run_in_kernel(config, cwd: Path, code: str, slot: int | None, *, warm:
     finally:
         kc.stop_channels()
         await km.shutdown_kernel(now=True)
+
+
+def first_grade_all_job(tmp_path: Path, execute_notebooks: bool):
+    """A grade-all job of this course's assignment 2 (a student who handed nothing in) and its
+    job file: what a job server reads at its first job to start its fork servers."""
+    from autograder.grade_all.records import GradeJob, JobOptions
+    from autograder.paths import course_root
+
+    job = GradeJob(course_root=str(course_root()), assignment="assignment2", student="s1", submission_hash="x",
+                   snapshot=str(tmp_path / "gradebook.db"),
+                   options=JobOptions(execute_notebooks=execute_notebooks, parts=None, resume=False,
+                                      job_timeout=0, slot_base=100, max_slots=2))
+    job_file = tmp_path / "job.json"
+    job_file.write_text(job.to_json())
+    return job, job_file

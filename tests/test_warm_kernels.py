@@ -19,7 +19,7 @@ from traitlets.config import Config
 
 from autograder.paths import course_root
 from autograder.sandbox import Sandbox, warm
-from sandbox_helpers import bwrap_reason, processes_of_uid, run_in_kernel
+from sandbox_helpers import bwrap_reason, first_grade_all_job, processes_of_uid, run_in_kernel
 from trace_probes import LEAVE_TRACES, LOOK_AT_THE_FORK_SERVER, LOOK_FOR_TRACES
 
 SLOT = 22
@@ -169,18 +169,11 @@ def test_a_job_server_starts_the_kernels_fork_server_its_jobs_use(tmp_path, exec
     not, none."""
     from autograder.grade_all import job_server
     from autograder.grade_all.job import job_config
-    from autograder.grade_all.records import GradeJob, JobOptions
     from autograder.nbgrader_integration.sandboxed_kernel import SandboxedKernelManager
 
     if bwrap_reason():
         pytest.skip(bwrap_reason())
-    root = course_root()
-    job = GradeJob(course_root=str(root), assignment="assignment2", student="s1", submission_hash="x",
-                   snapshot=str(tmp_path / "gradebook.db"),
-                   options=JobOptions(execute_notebooks=execute, parts=None, resume=False, job_timeout=0,
-                                      slot_base=100, max_slots=2))
-    job_file = tmp_path / "job.json"
-    job_file.write_text(job.to_json())
+    job, job_file = first_grade_all_job(tmp_path, execute)
     job_server.start_warm_workers(str(job_file))
     try:
         zygote = warm.installed_kernels()

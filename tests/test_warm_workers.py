@@ -17,7 +17,7 @@ import pytest
 
 from autograder.paths import course_root
 from autograder.sandbox import WorkerStartError
-from sandbox_helpers import FIXTURE, processes_of_uid, warm_sandbox
+from sandbox_helpers import FIXTURE, first_grade_all_job, processes_of_uid, warm_sandbox
 from trace_probes import LEAVE_TRACES, LOOK_AT_THE_FORK_SERVER, LOOK_FOR_TRACES
 
 SLOT = 21
@@ -148,17 +148,11 @@ def test_each_job_server_forks_the_jobs_workers_from_its_fork_server(tmp_path):
     from autograder.course import load_assignment
     from autograder.grade_all import job_server
     from autograder.grade_all.job import job_config
-    from autograder.grade_all.records import GradeJob, JobOptions
     from autograder.runner import make_sandbox
     from autograder.sandbox import warm
 
     root = course_root()
-    job = GradeJob(course_root=str(root), assignment="assignment2", student="s1", submission_hash="x",
-                   snapshot=str(tmp_path / "gradebook.db"),
-                   options=JobOptions(execute_notebooks=False, parts=None, resume=False, job_timeout=0,
-                                      slot_base=100, max_slots=2))
-    job_file = tmp_path / "job.json"
-    job_file.write_text(job.to_json())
+    job, job_file = first_grade_all_job(tmp_path, execute_notebooks=False)
     job_server.start_warm_workers(str(job_file))
     try:
         zygote = warm.installed()
