@@ -145,9 +145,10 @@ def start_warm_workers(job_file: str) -> None:
         from .records import GradeJob
 
         job = GradeJob.from_json(Path(job_file).read_text())
-        start(job.assignment, Path(job.course_root), course_config(job.course_root))
+        config = course_config(job.course_root)
+        start(job.assignment, Path(job.course_root), config)
         if job.options.execute_notebooks:
-            start_warm_kernels(job.assignment, Path(job.course_root), course_config(job.course_root))
+            start_warm_kernels(job.assignment, Path(job.course_root), config)
     except Exception:  # noqa: BLE001 -- cold workers still grade; say why in the server's log
         traceback.print_exc()
 
