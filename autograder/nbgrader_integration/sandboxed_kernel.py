@@ -49,7 +49,7 @@ from traitlets import Int, List, Unicode, default
 
 from autograder.sandbox import warm
 from autograder.sandbox.launcher import (SANDBOX_SUBMISSION, LaunchPlan, MiB, Sandbox, bwrap_command,
-                                         copy_submission, drop_privileges)
+                                         copy_submission, drop_privileges, kernel_env)
 from autograder.sandbox.limits import CgroupSet, kill_processes_of, make_preexec
 from autograder.sandbox.slots import GRADE_SLOT_BASE, GRADE_SLOT_COUNT, acquire_slot
 
@@ -172,7 +172,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             home = str(tmp)
             cmd = [*drop_privileges(plan), *inner]
             kw["cwd"] = str(work)
-        kw["env"] = warm.kernel_env(home)
+        kw["env"] = kernel_env(home)
 
         limits = sb.process_limits(plan)
         self._cgroups = sb.new_cgroups(plan)
@@ -196,7 +196,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             token=token, uid=plan.uid, gid=plan.gid, submission_bytes=sb.submission_tmpfs_mb * MiB,
             tmp_bytes=sb.tmp_tmpfs_mb * MiB, limits=dataclasses.asdict(sb.process_limits(plan)),
             kind="kernel", module=self.kernel_module, argv=argv,
-            env=dict(warm.kernel_env("/tmp"), PWD=SANDBOX_SUBMISSION))  # PWD: as bwrap's --chdir sets it
+            env=dict(kernel_env("/tmp"), PWD=SANDBOX_SUBMISSION))  # PWD: as bwrap's --chdir sets it
         sent = zygote.fork_worker(request, theirs)
         for fd in theirs:
             os.close(fd)

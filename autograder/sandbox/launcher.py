@@ -896,6 +896,16 @@ def worker_env(tmp: str) -> dict[str, str]:
     }
 
 
+def kernel_env(home: str) -> dict[str, str]:
+    """The whole environment of a notebook kernel whose home is ``home``: a worker's, minus
+    the plotting backend (a notebook picks its own, inline), plus ipykernel's folders."""
+    env = worker_env(home)
+    del env["MPLBACKEND"]
+    env.update(PYDEVD_DISABLE_FILE_VALIDATION="1", IPYTHONDIR=f"{home}/.ipython",
+               JUPYTER_RUNTIME_DIR=f"{home}/.jupyter-runtime")
+    return env
+
+
 def drop_privileges(plan: LaunchPlan) -> list[str]:
     """The ``setpriv`` prefix that runs a command as the plan's uid with no capabilities and
     no_new_privs (empty when the grader is not root: the worker already is an ordinary user)."""

@@ -42,7 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .launcher import SANDBOX_WORKER_DIR, LaunchPlan, Sandbox, bwrap_view, worker_env
+from .launcher import SANDBOX_WORKER_DIR, LaunchPlan, Sandbox, bwrap_view, kernel_env, worker_env
 from .limits import Limits, make_preexec
 
 ZYGOTE = f"{SANDBOX_WORKER_DIR}/zygote.py"
@@ -204,16 +204,6 @@ class Zygote:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=10)
         shutil.rmtree(self.home, ignore_errors=True)
-
-
-def kernel_env(home: str) -> dict[str, str]:
-    """The whole environment of a notebook kernel whose home is ``home``: a worker's, minus
-    the plotting backend (a notebook picks its own, inline), plus ipykernel's folders."""
-    env = worker_env(home)
-    del env["MPLBACKEND"]
-    env.update(PYDEVD_DISABLE_FILE_VALIDATION="1", IPYTHONDIR=f"{home}/.ipython",
-               JUPYTER_RUNTIME_DIR=f"{home}/.jupyter-runtime")
-    return env
 
 
 @dataclasses.dataclass(frozen=True)
